@@ -1,0 +1,34 @@
+"""Fine-tune the ``accurate`` model from ../shared/data (step 1 of building it).
+
+    python scripts/train_accurate.py --data ../shared/data --work build/accurate
+
+Data: SemEval 2013-2016 Task 4A tweets (TweetEval val tweets removed) and a sample of the
+GoEmotions groups (ambiguous and multi-label rows dropped); only sets whose licence allows a
+shipped model. Selection on TweetEval val. About 18 minutes per epoch on 2 idle cores.
+Then run scripts/build_accurate.py to export, quantise, calibrate and package it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from frankly.training.data import load_tweeteval, shipped_training_mix
+from frankly.training.finetune import FinetuneConfig, finetune
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--work", type=Path, default=Path("build/accurate"))
+    ap.add_argument("--epochs", type=int, default=2)
+    args = ap.parse_args()
+    train = shipped_training_mix(args.data)
+    print(f"training on {len(train)} texts")
+    best = finetune(train, load_tweeteval(args.data, "val"), args.work,
+                    FinetuneConfig(epochs=args.epochs))
+    print(f"best: {best}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""One error tree for Frankly. Every error carries a stable ``code``."""
+
+from __future__ import annotations
+
+
+class FranklyError(Exception):
+    """Root of every error Frankly raises on purpose."""
+
+    code = "frankly_error"
+
+
+class InputError(FranklyError, TypeError):
+    """A value of the wrong type or shape was given to the API."""
+
+    code = "invalid_input"
+
+
+class ModelError(FranklyError):
+    """A model could not be found, verified or loaded."""
+
+    code = "model_error"
+
+
+class ModelNotFoundError(ModelError, LookupError):
+    code = "model_not_found"
+
+
+class ChecksumError(ModelError):
+    code = "checksum_mismatch"
+
+
+class MissingDependencyError(FranklyError, ImportError):
+    """An optional extra is needed for this feature; the message names the pip line."""
+
+    code = "missing_dependency"
+
+
+class DataError(FranklyError, ValueError):
+    """A data file could not be read or lacks what was asked for."""
+
+    code = "data_error"

@@ -1,0 +1,94 @@
+"""Vectorised feature hashing for the fast model: numpy only, one pass per batch.
+
+A batch of texts is normalised and lower-cased as one string, joined by NUL bytes, and
+turned into a byte array. Byte n-grams (rolling polynomial hashes) and word unigrams and
+bigrams (prefix-sum hashes; multiplication wraps modulo 2**64) are then hashed into
+``2**bits`` buckets with numpy operations over the whole batch, so there is no Python loop
+per text or per feature. Byte n-grams also cover emoji, emoticons and elongations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from frankly.text.normalize import normalize
+
+_P = np.uint64(0x100000001B3)          # FNV-64 prime: odd, so invertible modulo 2**64
+_Q = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_MIX = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing multiplier
+_SALT = {"char": 0x51ED27, "word": 0xA5A5A5, "bigram": 0x3C3C3C}
+
+
+@dataclass(frozen=True)
+class HashingSpec:
+    bits: int = 19
+    # (2, 4) matched (2, 3, 4, 5) on dev macro-F1 with half the features (twice the speed).
+    char_orders: tuple[int, ...] = (2, 4)
+    words: bool = True
+    bigrams: bool = True
+
+
+class _Powers:
+    """Cached powers of P and Q, grown on demand, for prefix-sum hashing."""
+
+    def __init__(self) -> None:
+        self.p = np.ones(1, dtype=np.uint64)
+        self.q = np.ones(1, dtype=np.uint64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.p) < n:
+            size = max(n, 2 * len(self.p))
+            self.p = np.cumprod(np.full(size, _P, dtype=np.uint64)) * _Q
+            self.q = np.cumprod(np.full(size, _Q, dtype=np.uint64)) * _P
+        return self.p[:n], self.q[:n]
+
+
+_POWERS = _Powers()
+
+
+def _bucket(h: np.ndarray, salt: int, bits: int) -> np.ndarray:
+    return ((h + np.uint64(salt)) * _MIX) >> np.uint64(64 - bits)
+
+
+def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(doc, bucket)``: one entry per feature occurrence, ``doc`` indexing ``texts``."""
+    joined = " \x00 ".join(t.replace("\x00", " ") for t in texts)
+    data = (" " + normalize(joined, lower=True) + " ").encode("utf-8", "replace")
+    b = np.frombuffer(data, dtype=np.uint8)
+    sep = b == 0
+    prefix = np.concatenate(([0], np.cumsum(sep)))  # separators before each position
+    docs_at = prefix[:-1]
+    b64 = b.astype(np.uint64)
+    docs_out, buckets_out = [], []
+
+    h = b64
+    for n in range(1, max(spec.char_orders, default=0) + 1):
+        if n > 1:
+            h = h[:-1] * _P + b64[n - 1:]
+        if n in spec.char_orders:
+            valid = prefix[n:] == prefix[:-n]
+            docs_out.append(docs_at[: len(valid)][valid])
+            buckets_out.append(_bucket(h[valid], _SALT["char"] + n, spec.bits))
+
+    if spec.words:
+        isword = ((b >= 97) & (b <= 122)) | ((b >= 48) & (b <= 57)) | (b == 39) | (b >= 128)
+        edge = np.diff(np.concatenate(([False], isword, [False])).astype(np.int8))
+        starts = np.flatnonzero(edge == 1)
+        ends = np.flatnonzero(edge == -1)
+        if len(starts):
+            ppow, qpow = _POWERS.get(len(b) + 1)
+            g = np.concatenate(([np.uint64(0)], np.cumsum(b64 * qpow[: len(b)], dtype=np.uint64)))
+            wh = (g[ends] - g[starts]) * ppow[starts]
+            wdoc = docs_at[starts]
+            docs_out.append(wdoc)
+            buckets_out.append(_bucket(wh, _SALT["word"], spec.bits))
+            if spec.bigrams and len(wh) > 1:
+                same = wdoc[1:] == wdoc[:-1]
+                docs_out.append(wdoc[1:][same])
+                buckets_out.append(_bucket(wh[:-1][same] * _P + wh[1:][same],
+                                           _SALT["bigram"], spec.bits))
+    if not docs_out:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    return np.concatenate(docs_out), np.concatenate(buckets_out)

