@@ -1,0 +1,127 @@
+"""Turn the results dict of run.py into RESULTS.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CLASS_NOTES = {
+    "frankly": "the `label` of each `Result`: the class with the highest calibrated "
+               "probability (`needs_review` does not change the label).",
+    "vader": "`SentimentIntensityAnalyzer().polarity_scores(text)['compound']` with VADER's "
+             "documented thresholds: >= 0.05 positive, <= -0.05 negative, otherwise neutral.",
+    "textblob": "the sign of `TextBlob(text).sentiment.polarity` (default PatternAnalyzer): "
+                "> 0 positive, < 0 negative, exactly 0 neutral. No threshold was tuned; "
+                "polarity is 0 whenever no lexicon word occurs, so TextBlob says neutral often.",
+}
+
+
+def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join({"l": ":---", "r": "---:", "c": ":---:"}[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _ok(systems: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in systems.items() if v["status"] == "ok"}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    meta, settings = results["meta"], results["settings"]
+    systems, ok = results["systems"], _ok(results["systems"])
+    versions = meta["versions"]
+    out = ["# Frankly benchmarks", "",
+           "Written by `benchmarks/run.py`; do not edit by hand. Raw numbers: `results.json` "
+           "beside this file. What each number means: `benchmarks/README.md`.", ""]
+    if settings["limit"] is not None:
+        out += [f"> **Quick run on a sample** (`--limit {settings['limit']}`): a seeded random "
+                f"{settings['limit']} texts of each dev set. These numbers do not check the "
+                f"targets; run without `--limit` for that.", ""]
+    load = (f"{meta['load_average_at_start']:.2f} at start, "
+            f"{meta['load_average_at_end']:.2f} at end")
+    out += ["## Setup", "",
+            f"- Date: {meta['date']}",
+            f"- Machine: {meta['cpu']}, {meta['cores']} cores; 1-minute load average {load} "
+            f"(above ~0.5 means other processes shared the CPU and speeds are understated)",
+            f"- Python {meta['python']}, onnxruntime {versions['onnxruntime']}, "
+            f"tokenizers {versions['tokenizers']}, numpy {versions['numpy']}, "
+            f"vaderSentiment {versions['vaderSentiment']}, textblob {versions['textblob']}",
+            f"- Frankly {versions['frankly']}, git {meta['git']}"
+            + (f", FRANKLY_THREADS={meta['frankly_threads_env']}"
+               if meta["frankly_threads_env"] else ""),
+            f"- Reproduce (from the repository root): `{meta['command']}`",
+            f"- Whole run: {meta['total_s']:.0f} s", ""]
+    for name, system in systems.items():
+        if system["status"] == "skipped":
+            out += [f"> **{name} skipped**: {system['reason']}. Its rows are missing below and "
+                    f"its targets read SKIP; rerun once it exists.", ""]
+        elif system["status"] == "error":
+            out += [f"> **{name} failed**: {system['reason']} (full stderr in results.json).",
+                    ""]
+
+    out += ["## Targets", ""]
+    out += _table(["Target", "Goal", "Measured", "Status"],
+                  [[t["target"], t["goal"], t["measured"], f"**{t['status']}**"]
+                   for t in results["targets"]], "lllc")
+    out += [""]
+
+    out += ["## Accuracy per dev set", "",
+            "Three classes (negative, neutral, positive). Macro scores average the classes "
+            "present, unweighted. Δ F1 is the system's macro-F1 minus VADER's on that set.", ""]
+    vader = ok.get("vader")
+    first = next(iter(ok.values()), None)
+    for dataset in (first["datasets"] if first else {}):
+        n = first["datasets"][dataset]["n"]
+        out += [f"### {dataset} (n = {n:,})", ""]
+        rows = []
+        for name, system in ok.items():
+            r = system["datasets"][dataset]
+            delta = ("–" if vader is None or name == "vader" else
+                     f"{r['macro_f1'] - vader['datasets'][dataset]['macro_f1']:+.3f}")
+            rows.append([name, f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}",
+                         f"{r['macro_recall']:.3f}", delta, f"{r['n']:,}"])
+        out += _table(["System", "Accuracy", "Macro-F1", "Macro-recall", "Δ F1 vs VADER", "n"],
+                      rows, "lrrrrr")
+        out += [""]
+
+    n_speed = first["throughput"]["n_texts"] if first else 0
+    n_latency = first["latency"]["n"] if first else 0
+    out += ["## Speed and memory", "",
+            f"Texts/s: median of {settings['repeats']} timings (each >= "
+            f"{settings['min_time_s']:g} s of whole passes) over the {n_speed:,} TweetEval val "
+            f"texts, after a warm-up pass; batch path, Frankly via "
+            f"`analyze_many(texts, batch_size=64)`. Load: import, model load and a first "
+            f"one-text call. Latency: {n_latency} texts, one per call. Each system ran alone "
+            f"in its own fresh process.", ""]
+    rows = []
+    for name, system in ok.items():
+        tp, lat = system["throughput"], system["latency"]
+        rows.append([name, f"{tp['texts_per_s']:,.0f}", f"{system['load_s']:.2f}",
+                     f"{system['rss_after_load_mb']:.0f}", f"{system['peak_rss_mb']:.0f}",
+                     f"{lat['p50_ms']:.2f}", f"{lat['p95_ms']:.2f}"])
+    out += _table(["System", "Texts/s", "Load s", "RSS after load MB", "Peak RSS MB",
+                   "p50 ms (1 text)", "p95 ms (1 text)"], rows, "lrrrrrr")
+    out += [""]
+    speed = results["ratios"].get("speed_vs_vader", {})
+    for name, ratio in speed.items():
+        out += [f"- Frankly {name} texts/s ÷ VADER texts/s = **{ratio:.2f}**"]
+    if speed:
+        out += [""]
+
+    imp = results["import"]
+    loaded = imp["heavy_modules_loaded"]
+    out += ["## `import frankly`", "",
+            f"- {imp['import_frankly_s'] * 1000:.0f} ms: median of "
+            f"{len(imp['import_frankly_process_s'])} fresh `python -c \"import frankly\"` "
+            f"processes minus the median of as many `python -c \"pass\"`.",
+            f"- Heavy modules in `sys.modules` after `import frankly` "
+            f"(checked: {', '.join(imp['heavy_modules_checked'])}): "
+            + (f"**{', '.join(loaded)} (should not be)**" if loaded else "none."), ""]
+
+    out += ["## How each system's three classes are derived", ""]
+    ours = [name for name in systems if name not in CLASS_NOTES]
+    if ours:
+        out += [f"- **{', '.join(ours)}** (Frankly): {CLASS_NOTES['frankly']}"]
+    out += [f"- **{name}**: {CLASS_NOTES[name]}" for name in systems if name in CLASS_NOTES]
+    out += [""]
+    return "\n".join(out)

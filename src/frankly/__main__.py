@@ -1,0 +1,7 @@
+"""``python -m frankly`` runs the command line."""
+
+import sys
+
+from frankly.cli.main import main
+
+sys.exit(main())
