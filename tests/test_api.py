@@ -130,3 +130,19 @@ def test_module_functions_use_the_accurate_model():
     r = frankly.analyze("Lovely staff and quick delivery")
     assert r.model.startswith("frankly-accurate") and r.label == "positive"
     assert [x.label for x in frankly.analyze_many(["Awful", "Great"])] == ["negative", "positive"]
+
+
+@pytest.mark.parametrize("text", [
+    "Mi pedido no ha llegado y nadie responde a mis correos",
+    "Das Paket ist nicht angekommen und der Service ist sehr schlecht",
+    "Отличный сервис, спасибо большое",
+])
+def test_text_in_another_language_is_flagged_not_guessed(analyzer, text):
+    r = analyzer.analyze(text)
+    assert r.needs_review and r.review_reason.startswith("language not supported")
+
+
+def test_english_with_a_foreign_word_is_not_flagged(analyzer):
+    r = frankly.Analyzer(analyzer.model, review_threshold=0.0).analyze(
+        "I love the café au lait here, the staff are great")
+    assert not r.needs_review

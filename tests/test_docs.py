@@ -10,7 +10,8 @@ import pytest
 from helpers import shipped_models
 
 MODULES = ["frankly.result", "frankly.text.normalize", "frankly.training.metrics",
-           "frankly.analyzer"]
+           "frankly.analyzer", "frankly.text.language", "frankly.batch.job",
+           "frankly.training.labels", "frankly.training.train"]
 if "accurate" in shipped_models():
     MODULES.append("frankly")
 

@@ -1,4 +1,5 @@
-"""The Analyzer owns the pipeline: validate, normalise, model, calibrate, abstain.
+"""The Analyzer owns the pipeline: validate, normalise, language check, model, calibrate,
+abstain.
 
 Every entry point (Python API, CLI, later the service and batch jobs) calls
 ``Analyzer.analyze_many``; nothing else re-implements a step.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from frankly.errors import InputError
 from frankly.result import Result
+from frankly.text.language import unsupported_language
 
 if TYPE_CHECKING:
     from frankly.models.base import BaseModel
@@ -124,7 +126,7 @@ class Analyzer:
         for text, row, note in zip(texts, probs.tolist(), notes):
             scores = dict(zip(classes, row))
             label = classes[row.index(max(row))]
-            reason = note
+            reason = unsupported_language(text) or note
             if reason is None and scores[label] < threshold:
                 reason = f"low confidence: {scores[label]:.2f} < {threshold:.2f}"
             out.append(Result(text=text, label=label, scores=scores, model=model_id,
