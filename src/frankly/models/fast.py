@@ -7,7 +7,7 @@ batches (see ``hashing.py``). Trains with numpy alone (AdaGrad on the softmax lo
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -26,8 +26,7 @@ class FastModel(BaseModel):
 
     def __init__(self, config: dict[str, Any], weights: np.ndarray, bias: np.ndarray) -> None:
         super().__init__(config)
-        self.spec = HashingSpec(**{k: tuple(v) if isinstance(v, list) else v
-                                   for k, v in config["hashing"].items()})
+        self.spec = _spec_from_config(config)
         if weights.shape != (1 << self.spec.bits, len(self.classes_)):
             raise ModelError(f"{self.name}: weights have shape {weights.shape}, expected "
                              f"({1 << self.spec.bits}, {len(self.classes_)})")
@@ -60,6 +59,16 @@ class FastModel(BaseModel):
         for c, row in enumerate(self._relative, start=1):
             out[:, c] = np.bincount(docs, weights=row.take(buckets), minlength=n)
         return out * _doc_norm(docs, n)[:, None] + self.bias, [None] * n
+
+
+def _spec_from_config(config: dict[str, Any]) -> HashingSpec:
+    """The hashing spec a model was trained with; every field must be stated, so a new
+    default can never silently change the features of an older model."""
+    given = config.get("hashing", {})
+    missing = [f.name for f in fields(HashingSpec) if f.name not in given]
+    if missing:
+        raise ModelError(f"{config.get('name')}: config.json 'hashing' lacks {missing}")
+    return HashingSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
 
 
 def _doc_norm(docs: np.ndarray, n: int) -> np.ndarray:

@@ -18,7 +18,15 @@ from frankly.text.normalize import normalize
 _P = np.uint64(0x100000001B3)          # FNV-64 prime: odd, so invertible modulo 2**64
 _Q = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing multiplier
-_SALT = {"char": 0x51ED27, "word": 0xA5A5A5, "bigram": 0x3C3C3C}
+_SALT = {"char": 0x51ED27, "word": 0xA5A5A5, "bigram": 0x3C3C3C, "negated": 0x7E7E7E}
+# Words that put the next few words of their clause in a negated scope ("not bad",
+# "never disappointed", "no problems"): those words get a second, negated feature.
+NEGATORS = ("not no never nothing nobody none nowhere neither nor without cannot can't cant "
+            "don't dont doesn't doesnt didn't didnt isn't isnt wasn't wasnt aren't arent "
+            "weren't won't wont wouldn't wouldnt couldn't couldnt shouldn't haven't hasn't "
+            "hadn't ain't hardly barely").split()
+NEGATION_SCOPE = 3  # words after a negator that it can reach, within one clause
+_CLAUSE_END = np.frombuffer(b".,!?;:", dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class HashingSpec:
     char_orders: tuple[int, ...] = (2, 4)
     words: bool = True
     bigrams: bool = True
+    negation: bool = True
 
 
 class _Powers:
@@ -84,6 +93,10 @@ def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.n
             wdoc = docs_at[starts]
             docs_out.append(wdoc)
             buckets_out.append(_bucket(wh, _SALT["word"], spec.bits))
+            if spec.negation:
+                negated = _negated(b, wh, wdoc, starts, ends)
+                docs_out.append(wdoc[negated])
+                buckets_out.append(_bucket(wh[negated], _SALT["negated"], spec.bits))
             if spec.bigrams and len(wh) > 1:
                 same = wdoc[1:] == wdoc[:-1]
                 docs_out.append(wdoc[1:][same])
@@ -92,3 +105,28 @@ def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.n
     if not docs_out:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
     return np.concatenate(docs_out), np.concatenate(buckets_out)
+
+
+def _word_hash(word: str) -> np.uint64:
+    b = np.frombuffer(word.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
+    _, qpow = _POWERS.get(len(b) + 1)
+    return np.uint64(np.sum(b * qpow[: len(b)], dtype=np.uint64))
+
+
+_NEGATOR_HASHES = np.array(sorted({_word_hash(w) for v in NEGATORS
+                                   for w in (v, v.replace("'", "\u2019"))}), dtype=np.uint64)
+
+
+def _negated(b: np.ndarray, wh: np.ndarray, wdoc: np.ndarray, starts: np.ndarray,
+             ends: np.ndarray) -> np.ndarray:
+    """Mask of words within NEGATION_SCOPE words after a negator, in the same clause."""
+    is_neg = np.isin(wh, _NEGATOR_HASHES)
+    clause = np.concatenate(([0], np.cumsum(np.isin(b, _CLAUSE_END))))
+    out = np.zeros(len(wh), dtype=bool)
+    for lag in range(1, NEGATION_SCOPE + 1):
+        if lag >= len(wh):
+            break
+        reach = (is_neg[:-lag] & (wdoc[:-lag] == wdoc[lag:])
+                 & (clause[ends[:-lag]] == clause[starts[lag:]]))
+        out[lag:] |= reach
+    return out & ~is_neg
