@@ -78,6 +78,7 @@ class Analyzer:
         return self._stream(iterator, batch_size)
 
     def _stream(self, iterator: Iterator[object], batch_size: int) -> Iterator[Result]:
+        batch_size = max(batch_size, self.model.min_batch_size)
         window = batch_size * SORT_WINDOW_BATCHES
         while chunk := list(islice(iterator, window)):
             yield from self._analyze_window(chunk, batch_size)

@@ -34,6 +34,9 @@ class BaseModel:
     """Shared parts: identity, classes and the calibration stored in the config."""
 
     kind: ClassVar[str] = ""
+    # The Analyzer never sends smaller batches than this (when it has the texts): the fast
+    # model's per-call overhead is worth spreading over many texts.
+    min_batch_size: ClassVar[int] = 1
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config

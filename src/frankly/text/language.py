@@ -24,6 +24,7 @@ _FUNCTION_WORDS = {
                "ho gli delle",
 }
 _OTHER = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+_ANY_OTHER = frozenset().union(*_OTHER.values())
 _ENGLISH = frozenset(
     "the and is are was were to of it this that for with my you i not but have has on in be "
     "they we at your our me so just very what when can will would do did don't it's i'm".split())
@@ -46,9 +47,11 @@ def unsupported_language(text: str) -> str | None:
         if letters and len(foreign) > len(letters) / 2:
             script = unicodedata.name(foreign[0], "UNKNOWN").split()[0].title()
             return f"language not supported: {script} script; the models read English only"
-    words = set(text.lower().split())
-    if len(words) < MIN_WORDS:
+    lowered = text.lower().split()
+    # Fast exit for the common case (no foreign function word at all): no set is built.
+    if len(lowered) < MIN_WORDS or _ANY_OTHER.isdisjoint(lowered):
         return None
+    words = set(lowered)
     english = len(words & _ENGLISH)
     lang, hits = max(((lang, len(words & fw)) for lang, fw in _OTHER.items()),
                      key=lambda item: item[1])
