@@ -168,6 +168,31 @@ def evaluate(predict: PredictMany, examples: list[tuple[str, str]]) -> dict[str,
     return report
 
 
+def calibration(name: str, dev_sets: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
+    """Per dev set: ECE before (T = 1) and after the model's temperature, and how
+    ``needs_review`` (confidence below the model's threshold) splits the errors."""
+    import numpy as np
+
+    import frankly
+    from frankly.calibration import expected_calibration_error, softmax
+    from frankly.training.package import review_stats
+
+    model = frankly.load(name).model
+    out = {}
+    for set_name, examples in dev_sets.items():
+        texts = [t for t, _ in examples]
+        logits = np.concatenate([model.predict_logits(texts[i:i + 256])[0]
+                                 for i in range(0, len(texts), 256)])
+        y = np.array([LABELS.index(lab) for _, lab in examples])
+        probs = softmax(logits, model.temperature)
+        out[set_name] = {"ece_before": expected_calibration_error(softmax(logits), y),
+                         "ece_after": expected_calibration_error(probs, y),
+                         "temperature": model.temperature,
+                         "review_threshold": model.review_threshold,
+                         **review_stats(probs, y, model.review_threshold)}
+    return out
+
+
 def run_worker(name: str, data: Path, limit: int | None, seed: int, min_time: float,
                repeats: int, latency_n: int) -> dict[str, Any]:
     """Every measurement of one system, as a JSON-ready dict."""
@@ -187,6 +212,8 @@ def run_worker(name: str, data: Path, limit: int | None, seed: int, min_time: fl
 
     dev_sets = {k: subset(v, limit, seed) for k, v in load_dev_sets(data).items()}
     out["datasets"] = {k: evaluate(predict_many, v) for k, v in dev_sets.items()}
+    if info["kind"] == "frankly":
+        out["calibration"] = calibration(name, dev_sets)
     texts = [t for t, _ in dev_sets[THROUGHPUT_SET]]
     out["throughput"] = throughput(predict_many, texts, min_time, repeats)
     out["latency"] = latency(predict_one, texts, latency_n)

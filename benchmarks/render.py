@@ -84,6 +84,25 @@ def markdown(results: dict[str, Any]) -> str:
                       rows, "lrrrrr")
         out += [""]
 
+    calibrated = {name: system["calibration"] for name, system in ok.items()
+                  if "calibration" in system}
+    if calibrated:
+        out += ["## Calibration and needs_review", "",
+                "Expected calibration error (top label, 15 bins) with raw scores (T = 1) and "
+                "after the model's temperature, fitted on TweetEval val at build time (so the "
+                "TweetEval val row is in-sample; the model cards also give a cross-fitted "
+                "figure). Flagged: confidence below the model's review threshold.", ""]
+        rows = []
+        for name, per_set in calibrated.items():
+            for dataset, c in per_set.items():
+                rows.append([name, dataset, f"{c['temperature']:.2f}", f"{c['ece_before']:.3f}",
+                             f"{c['ece_after']:.3f}", f"{c['review_threshold']:.2f}",
+                             f"{c['share_flagged']:.1%}", f"{c['error_rate_flagged']:.1%}",
+                             f"{c['error_rate_unflagged']:.1%}"])
+        out += _table(["Model", "Dev set", "T", "ECE before", "ECE after", "Threshold",
+                       "Flagged", "Error flagged", "Error unflagged"], rows, "llrrrrrrr")
+        out += [""]
+
     n_speed = first["throughput"]["n_texts"] if first else 0
     n_latency = first["latency"]["n"] if first else 0
     out += ["## Speed and memory", "",
