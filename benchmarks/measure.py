@@ -184,8 +184,9 @@ def calibration(name: str, dev_sets: dict[str, list[tuple[str, str]]]) -> dict[s
         logits = np.concatenate([model.predict_logits(texts[i:i + 256])[0]
                                  for i in range(0, len(texts), 256)])
         y = np.array([LABELS.index(lab) for _, lab in examples])
-        probs = softmax(logits, model.temperature)
-        out[set_name] = {"ece_before": expected_calibration_error(softmax(logits), y),
+        probs = model.calibrate(logits)
+        before = softmax(logits + model.logit_adjustment)
+        out[set_name] = {"ece_before": expected_calibration_error(before, y),
                          "ece_after": expected_calibration_error(probs, y),
                          "temperature": model.temperature,
                          "review_threshold": model.review_threshold,

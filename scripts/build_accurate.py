@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from frankly.models.registry import build_model
-from frankly.training.data import LABELS, training_data_card, load_dev_sets
+from frankly.training.data import (LABELS, load_dev_sets, shipped_training_mix,
+                                   training_data_card)
 from frankly.training.finetune import (FinetuneConfig, base_model_dir, export_onnx,
                                        macro_recall)
-from frankly.training.package import CardInfo, finalize_model
+from frankly.training.package import CardInfo, finalize_model, prior_adjustment
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "accurate"
 VERSION = "1.0.0"
@@ -45,11 +46,12 @@ def _assemble(onnx_file: Path, out: Path) -> None:
     (out / "config.json").write_text(json.dumps(_config(), indent=2) + "\n")
 
 
-def _val_recall(model_dir: Path, val: list[tuple[str, str]]) -> tuple[float, np.ndarray]:
+def _val_recall(model_dir: Path, val: list[tuple[str, str]],
+                adjustment: np.ndarray) -> tuple[float, np.ndarray]:
     model = build_model(model_dir, _config())
     texts = [t for t, _ in val]
     logits = np.concatenate([model.predict_logits(texts[i:i + 64])[0]
-                             for i in range(0, len(texts), 64)])
+                             for i in range(0, len(texts), 64)]) + adjustment
     y = [LABELS.index(lab) for _, lab in val]
     return macro_recall(y, logits.argmax(1).tolist()), logits.argmax(1)
 
@@ -62,9 +64,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     history = json.loads((args.work / "history.json").read_text())
-    epoch = args.epoch or max(history, key=lambda h: h["dev_macro_recall"])["epoch"]
     dev = load_dev_sets(args.data)
     val = dev.pop("tweeteval-val")
+    train_labels = [y for _, y in shipped_training_mix(args.data)]
+    adjustment = np.array(prior_adjustment(LABELS, train_labels))
+    y_val = [LABELS.index(lab) for _, lab in val]
+    # Select on val macro-recall of the prior-corrected scores, as the product uses them.
+    recall = {h["epoch"]: macro_recall(y_val, (np.load(args.work / f"epoch-{h['epoch']}" /
+                                                       "dev_logits.npy") + adjustment
+                                               ).argmax(1).tolist()) for h in history}
+    print("val macro-recall by epoch (prior-corrected):", recall)
+    epoch = args.epoch or max(recall, key=recall.__getitem__)
 
     export_dir = args.work / f"onnx-epoch-{epoch}"
     int8 = export_onnx(args.work / f"epoch-{epoch}" / "state.pt", export_dir, quantize=True)
@@ -72,8 +82,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _assemble(fp32, Path(tmp) / "fp32")
         _assemble(int8, Path(tmp) / "int8")
-        r32, p32 = _val_recall(Path(tmp) / "fp32", val)
-        r8, p8 = _val_recall(Path(tmp) / "int8", val)
+        r32, p32 = _val_recall(Path(tmp) / "fp32", val, adjustment)
+        r8, p8 = _val_recall(Path(tmp) / "int8", val, adjustment)
     quantised = r32 - r8 < MAX_QUANT_LOSS
     print(f"val macro-recall fp32 {r32:.4f} int8 {r8:.4f} agreement {(p32 == p8).mean():.3f}; "
           f"shipping {'int8' if quantised else 'fp32'}")
@@ -82,12 +92,13 @@ def main() -> None:
         shutil.rmtree(args.out)
     _assemble(int8 if quantised else fp32, args.out)
     cfg = FinetuneConfig(**history[0]["config"])
-    finalize_model(args.out, "tweeteval-val", val, dev, CardInfo(
+    finalize_model(args.out, "tweeteval-val", val, dev, logit_adjustment=adjustment.tolist(),
+                   card=CardInfo(
         title="Frankly accurate",
         summary=(f"all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
                  f"and a linear head, epoch {epoch} of {cfg.epochs} (AdamW lr {cfg.lr}, batch "
                  f"{cfg.batch_size}, max length {cfg.max_length}), selected on TweetEval val "
-                 f"macro-recall. Exported to ONNX (opset 17) and "
+                 f"macro-recall (with the prior correction below). Exported to ONNX (opset 17) and "
                  + (f"quantised to int8 (per-channel dynamic; val macro-recall {r32:.3f} fp32, "
                     f"{r8:.3f} int8, {(p32 == p8).mean():.1%} agreement)"
                     if quantised else f"kept in fp32 (int8 lost {r32 - r8:.3f} macro-recall)")

@@ -57,3 +57,33 @@ def test_shipped_models_carry_their_calibration(name):
     assert cal["ece_after_crossfit"] < cal["ece_before"] or cal["ece_before"] < 0.05
     assert cal["ece_after_crossfit"] < 0.06
     assert cal["error_rate_flagged"] > cal["error_rate_unflagged"]
+
+
+def test_prior_adjustment_lifts_classes_rare_in_training():
+    from frankly.training.package import prior_adjustment
+
+    labels = ("negative", "neutral", "positive")
+    assert prior_adjustment(labels, ["negative", "neutral", "positive"] * 5) == \
+        pytest.approx([0.0, 0.0, 0.0])
+    adj = prior_adjustment(labels, ["negative"] * 10 + ["neutral"] * 45 + ["positive"] * 45)
+    assert adj[0] > 0 > adj[1] and adj[1] == pytest.approx(adj[2])
+    assert sum(adj) == pytest.approx(0.0)
+
+
+def test_logit_adjustment_in_config_shifts_the_scores(tmp_path):
+    import json
+    import shutil
+
+    import frankly
+    from frankly.models.artifacts import write_checksums
+    from frankly.models.registry import model_path
+
+    shutil.copytree(model_path("fast"), tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["logit_adjustment"] = [2.0, -1.0, -1.0]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    write_checksums(tmp_path / "m")
+    text = "The parcel came on Tuesday"
+    plain = frankly.load("fast").analyze(text).scores["negative"]
+    shifted = frankly.load(str(tmp_path / "m")).analyze(text).scores["negative"]
+    assert shifted > plain

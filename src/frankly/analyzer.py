@@ -108,8 +108,6 @@ class Analyzer:
         yield from results  # type: ignore[misc]
 
     def _run(self, texts: list[str]) -> list[Result]:
-        from frankly.calibration import softmax
-
         try:
             logits, notes = self.model.predict_logits(texts)
         except Exception as exc:  # noqa: BLE001 - one bad text must not sink the batch
@@ -119,7 +117,7 @@ class Analyzer:
                                review_reason="the model could not analyse this text",
                                error=f"{type(exc).__name__}: {exc}")]
             return [r for t in texts for r in self._run([t])]
-        probs = softmax(logits, self.model.temperature)
+        probs = self.model.calibrate(logits)
         classes = self.model.classes_
         threshold = self.review_threshold
         model_id = self.model.id

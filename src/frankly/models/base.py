@@ -45,6 +45,11 @@ class BaseModel:
         self.classes_: tuple[str, ...] = tuple(config["labels"])
         self.temperature: float = float(config["temperature"])
         self.review_threshold: float = float(config["review_threshold"])
+        # Added to the logits before the temperature: minus the log of the training class
+        # prior when the model was trained on an unbalanced mix (logit adjustment, Menon et
+        # al. 2021), so scores assume no class is more likely a priori. Zero when absent.
+        self.logit_adjustment = np.asarray(
+            config.get("logit_adjustment", [0.0] * len(self.classes_)), dtype=np.float64)
 
     @property
     def id(self) -> str:
@@ -54,9 +59,13 @@ class BaseModel:
     def predict_logits(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
         raise NotImplementedError
 
+    def calibrate(self, logits: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from raw logits (prior correction, then temperature)."""
+        return softmax(np.asarray(logits) + self.logit_adjustment, self.temperature)
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         logits, _ = self.predict_logits(texts)
-        return softmax(logits, self.temperature)
+        return self.calibrate(logits)
 
     def save(self, model_dir: Path) -> None:
         raise NotImplementedError

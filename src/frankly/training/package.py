@@ -75,17 +75,30 @@ def _crossfit_ece(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(eces))
 
 
+def prior_adjustment(labels: Sequence[str], train_labels: Sequence[str]) -> list[float]:
+    """Minus the log of the training class prior (centred): the logit adjustment that turns
+    a model trained on an unbalanced mix into one that assumes balanced classes."""
+    counts = np.array([sum(1 for y in train_labels if y == lab) for lab in labels], dtype=float)
+    adj = -np.log(np.maximum(counts, 1.0) / max(counts.sum(), 1.0))
+    return (adj - adj.mean()).tolist()
+
+
 def finalize_model(model_dir: Path, dev_name: str, dev: Sequence[Example],
                    extra_dev: dict[str, Sequence[Example]], card: CardInfo,
-                   log: Callable[[str], None] = print) -> dict[str, Any]:
+                   log: Callable[[str], None] = print,
+                   logit_adjustment: Sequence[float] | None = None) -> dict[str, Any]:
     """Calibrate on ``dev``, measure on every dev set, write card and checksums.
 
     ``model_dir`` must already hold the weights and a config.json (any temperature).
+    ``logit_adjustment`` (see :func:`prior_adjustment`) is added to the logits before the
+    temperature is fitted; it comes from the training data, never from dev.
     """
     from frankly.models.registry import build_model
 
     config = json.loads((model_dir / CONFIG).read_text())
     config.update(temperature=1.0, review_threshold=0.0)
+    if logit_adjustment is not None:
+        config["logit_adjustment"] = list(logit_adjustment)
     model = build_model(model_dir, config)
     labels = list(model.classes_)
 
@@ -93,7 +106,7 @@ def finalize_model(model_dir: Path, dev_name: str, dev: Sequence[Example],
         texts = [t for t, _ in examples]
         out = np.concatenate([model.predict_logits(texts[i:i + 256])[0]
                               for i in range(0, len(texts), 256)]) if texts else np.zeros((0, 3))
-        return out, np.array([labels.index(lab) for _, lab in examples])
+        return out + model.logit_adjustment, np.array([labels.index(lab) for _, lab in examples])
 
     logits, y = logits_of(dev)
     temperature = fit_temperature(logits, y)
@@ -134,6 +147,14 @@ def render_card(config: dict[str, Any], card: CardInfo) -> str:
         f"{m['macro_recall']:.3f} | {m['ece']:.3f} |"
         for name, m in config["dev_metrics"].items())
     data = "\n".join(f"- {d}" for d in card.training_data)
+    adjust = ""
+    if any(config.get("logit_adjustment", [])):
+        values = ", ".join(f"{lab} {v:+.3f}" for lab, v in
+                           zip(config["labels"], config["logit_adjustment"]))
+        adjust = (f"The logits get a prior correction first ({values}): minus the log of the "
+                  f"training class mix, so the scores assume no class is more likely a priori "
+                  f"(customer feedback is usually far more negative than the training "
+                  f"tweets). It comes from the training data, not from dev.\n")
     limits = "\n".join(f"- {x}" for x in card.limits)
     return f"""# Model card: {card.title} (`{config['name']}` {config['version']})
 
@@ -151,7 +172,7 @@ Built {date.today().isoformat()}. Labels: {', '.join(config['labels'])}.
 {data}
 
 ## Calibration and review
-{cal['method']}: temperature {cal['temperature']:.3f}. Expected calibration error (15 bins)
+{adjust}{cal['method']}: temperature {cal['temperature']:.3f}. Expected calibration error (15 bins)
 {cal['ece_before']:.3f} before, {cal['ece_after_crossfit']:.3f} after (fitted on one half of
 the dev set, measured on the other, both ways), {cal['ece_after_in_sample']:.3f} in sample.
 

@@ -162,7 +162,7 @@ def train_table(reader: TableReader, output: str | Path, *, text_column: str = "
     The directory is built next to ``output`` and renamed at the end, so a failed run
     leaves no half-written model.
     """
-    from frankly.training.package import finalize_model
+    from frankly.training.package import finalize_model, prior_adjustment
 
     if base not in BASES:
         raise InputError(f"unknown base {base!r}: use one of {', '.join(BASES)}")
@@ -204,7 +204,12 @@ def train_table(reader: TableReader, output: str | Path, *, text_column: str = "
             _build_accurate(tmp, config, train, dev, epochs, work, log)
         card = _card(base, name, Path(reader.name).name, train, dev, epochs,
                      command or f"frankly train --base {base} --epochs {epochs}")
-        final = finalize_model(tmp, f"held-out {DEV_SHARE:.0%}", dev, {}, card, log=log)
+        # The fast trainer balances classes itself; the fine-tuned transformer learns the
+        # training mix, so its scores get the prior correction (see finalize_model).
+        adjustment = (None if base == "fast" else
+                      prior_adjustment(LABELS, [label for _, label in train]))
+        final = finalize_model(tmp, f"held-out {DEV_SHARE:.0%}", dev, {}, card, log=log,
+                               logit_adjustment=adjustment)
         _replace_dir(tmp, output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
