@@ -24,7 +24,8 @@ from frankly.training.data import (LABELS, load_dev_sets, shipped_training_mix,
                                    training_data_card)
 from frankly.training.finetune import (FinetuneConfig, base_model_dir, export_onnx,
                                        macro_recall)
-from frankly.training.package import CardInfo, finalize_model, prior_adjustment
+from frankly.training.package import (DEFAULT_LIMITS, CardInfo, finalize_model,
+                                      prior_adjustment)
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "accurate"
 VERSION = "1.0.0"
@@ -64,9 +65,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     history = json.loads((args.work / "history.json").read_text())
+    run = json.loads((args.work / "run.json").read_text())
     dev = load_dev_sets(args.data)
     val = dev.pop("tweeteval-val")
-    train_labels = [y for _, y in shipped_training_mix(args.data)]
+    train_labels = [y for _, y in shipped_training_mix(args.data, run["goemotions_sample"])]
     adjustment = np.array(prior_adjustment(LABELS, train_labels))
     y_val = [LABELS.index(lab) for _, lab in val]
     # Select on val macro-recall of the prior-corrected scores, as the product uses them.
@@ -96,14 +98,21 @@ def main() -> None:
                    card=CardInfo(
         title="Frankly accurate",
         summary=(f"all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
-                 f"and a linear head, epoch {epoch} of {cfg.epochs} (AdamW lr {cfg.lr}, batch "
+                 f"and a linear head, "
+                 + (f"continued from {run['init']} for " if run.get("init") else "")
+                 + f"epoch {epoch} of {cfg.epochs} (AdamW lr {cfg.lr}, batch "
                  f"{cfg.batch_size}, max length {cfg.max_length}), selected on TweetEval val "
                  f"macro-recall (with the prior correction below). Exported to ONNX (opset 17) and "
                  + (f"quantised to int8 (per-channel dynamic; val macro-recall {r32:.3f} fp32, "
                     f"{r8:.3f} int8, {(p32 == p8).mean():.1%} agreement)"
                     if quantised else f"kept in fp32 (int8 lost {r32 - r8:.3f} macro-recall)")
                  + f". Reads up to {WINDOW} tokens; longer texts are flagged for review."),
-        training_data=training_data_card(),
+        training_data=training_data_card(run["goemotions_sample"]),
+        limits=[*DEFAULT_LIMITS,
+            "int8 activations are quantised per batch, so a text's scores can move by up to "
+            "about 0.01 with the other texts in its batch; labels change only at near-ties.",
+            f"Texts longer than {WINDOW} tokens are read up to that point and flagged "
+            "needs_review (whole-document analysis is planned)."],
         rebuild=("`python scripts/train_accurate.py --data ../shared/data` (about 20 minutes an "
                  "epoch on 2 idle cores, 2 epochs), then `python scripts/build_accurate.py "
                  "--data ../shared/data` (about 3 minutes). Needs `pip install torch==2.13.0 "

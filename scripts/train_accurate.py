@@ -11,9 +11,10 @@ Then run scripts/build_accurate.py to export, quantise, calibrate and package it
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from frankly.training.data import load_tweeteval, shipped_training_mix
+from frankly.training.data import GOEMOTIONS_SAMPLE, load_tweeteval, shipped_training_mix
 from frankly.training.finetune import FinetuneConfig, finetune
 
 
@@ -22,11 +23,20 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--work", type=Path, default=Path("build/accurate"))
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--goemotions", default=str(GOEMOTIONS_SAMPLE),
+                    help="GoEmotions train rows to mix in, or 'all'")
+    ap.add_argument("--init", help="state.pt of an earlier run to continue from (stage 2)")
     args = ap.parse_args()
-    train = shipped_training_mix(args.data)
+    sample = None if args.goemotions == "all" else int(args.goemotions)
+    train = shipped_training_mix(args.data, goemotions_sample=sample)
+    args.work.mkdir(parents=True, exist_ok=True)
+    # build_accurate.py reads this to describe the data and compute the prior correction.
+    (args.work / "run.json").write_text(json.dumps(
+        {"goemotions_sample": sample, "init": args.init, "lr": args.lr}, indent=2) + "\n")
     print(f"training on {len(train)} texts")
     best = finetune(train, load_tweeteval(args.data, "val"), args.work,
-                    FinetuneConfig(epochs=args.epochs))
+                    FinetuneConfig(epochs=args.epochs, lr=args.lr, init_state=args.init))
     print(f"best: {best}")
 
 

@@ -102,7 +102,9 @@ def test_batched_and_single_results_agree(analyzer):
     for text, r in zip(texts, many):
         one = analyzer.analyze(text)
         assert one.label == r.label
-        assert abs(one.confidence - r.confidence) < 1e-4
+        # int8 activations are quantised per batch, so scores move slightly with the
+        # batch's other texts (documented in the model card); labels must not.
+        assert abs(one.confidence - r.confidence) < 0.02
 
 
 def test_analyze_many_rejects_bad_arguments_at_call_time(analyzer):

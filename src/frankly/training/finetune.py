@@ -51,6 +51,7 @@ class FinetuneConfig:
     max_length: int = 64
     seed: int = 13
     threads: int = 2
+    init_state: str | None = None  # continue from a fine-tuned state (a second stage)
 
 
 def build_classifier(base_dir: Path):
@@ -142,6 +143,8 @@ def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], o
 
     tok = load_tokenizer(base_dir, config.max_length)
     model = build_classifier(base_dir)
+    if config.init_state:
+        model.load_state_dict(torch.load(config.init_state, weights_only=True))
     texts = [t for t, _ in train]
     labels = torch.tensor([LABELS.index(y) for _, y in train])
     dev_texts = [t for t, _ in dev]

@@ -24,6 +24,14 @@ Example = tuple[str, str]
 FLAGGED_MAX_ACCURACY = 0.5
 
 
+DEFAULT_LIMITS = (
+    "Sarcasm and irony are often read literally.",
+    "Trained mostly on tweets: accuracy drops on other domains (see the dev sets below).",
+    "English only: other languages get unreliable scores (text that clearly reads as another "
+    "language is flagged needs_review).",
+)
+
+
 @dataclass
 class CardInfo:
     title: str
@@ -35,11 +43,7 @@ class CardInfo:
     out_of_scope: str = ("Inferring emotions or inner states; monitoring or scoring employees "
                          "or students; automated decisions about a person; languages other "
                          "than English.")
-    limits: list[str] = field(default_factory=lambda: [
-        "Sarcasm and irony are often read literally.",
-        "Trained mostly on tweets: accuracy drops on other domains (see the dev sets below).",
-        "English only: other languages get unreliable scores.",
-    ])
+    limits: list[str] = field(default_factory=lambda: list(DEFAULT_LIMITS))
     rebuild: str = ""
 
 
