@@ -22,34 +22,28 @@ import numpy as np
 from frankly.models.registry import build_model
 from frankly.training.data import (LABELS, load_dev_sets, shipped_training_mix,
                                    training_data_card)
-from frankly.training.finetune import (FinetuneConfig, base_model_dir, export_onnx,
-                                       macro_recall)
+from frankly.training.finetune import (TRANSFORMER_WINDOW, FinetuneConfig, export_onnx,
+                                       macro_recall, write_transformer_dir)
 from frankly.training.package import (DEFAULT_LIMITS, CardInfo, finalize_model,
                                       prior_adjustment)
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "accurate"
 VERSION = "1.0.0"
-WINDOW = 256  # tokens read per text; the model was fine-tuned on up to 64
+WINDOW = TRANSFORMER_WINDOW
 MAX_QUANT_LOSS = 0.01  # quantise only if val macro-recall drops by less than one point
 
 
 def _config() -> dict:
-    return {"name": "frankly-accurate", "version": VERSION, "kind": "transformer",
-            "labels": list(LABELS), "max_length": WINDOW, "temperature": 1.0,
-            "review_threshold": 0.0, "files": ["model.onnx", "tokenizer.json"],
-            "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)"}
+    return {"name": "frankly-accurate", "version": VERSION}
 
 
-def _assemble(onnx_file: Path, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(onnx_file, out / "model.onnx")
-    shutil.copy(base_model_dir() / "tokenizer.json", out / "tokenizer.json")
-    (out / "config.json").write_text(json.dumps(_config(), indent=2) + "\n")
+def _assemble(onnx_file: Path, out: Path) -> dict:
+    return write_transformer_dir(onnx_file, out, _config())
 
 
 def _val_recall(model_dir: Path, val: list[tuple[str, str]],
                 adjustment: np.ndarray) -> tuple[float, np.ndarray]:
-    model = build_model(model_dir, _config())
+    model = build_model(model_dir, json.loads((model_dir / "config.json").read_text()))
     texts = [t for t, _ in val]
     logits = np.concatenate([model.predict_logits(texts[i:i + 64])[0]
                              for i in range(0, len(texts), 64)]) + adjustment
@@ -97,8 +91,8 @@ def main() -> None:
     finalize_model(args.out, "tweeteval-val", val, dev, logit_adjustment=adjustment.tolist(),
                    card=CardInfo(
         title="Frankly accurate",
-        summary=(f"all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
-                 f"and a linear head, "
+        summary=("all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
+                 "and a linear head, "
                  + (f"continued from {run['init']} for " if run.get("init") else "")
                  + f"epoch {epoch} of {cfg.epochs} (AdamW lr {cfg.lr}, batch "
                  f"{cfg.batch_size}, max length {cfg.max_length}), selected on TweetEval val "

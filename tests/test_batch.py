@@ -90,7 +90,8 @@ def test_parquet_column_of_mixed_types_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="column 'v' mixes types \\(int, str\\).*CSV or JSONL"):
         with open_writer(tmp_path / "out.parquet", ["v"]) as writer:
             writer.write([{"v": 1}, {"v": "one"}])
-    with pytest.raises(DataError, match="column 'v' mixes types \\(double in earlier rows, then str\\)"):
+    mixed = "column 'v' mixes types \\(double in earlier rows, then str\\)"
+    with pytest.raises(DataError, match=mixed):
         with open_writer(tmp_path / "out.parquet", ["v"]) as writer:
             writer.write([{"v": 1.5}])
             writer.write([{"v": "one"}])

@@ -18,7 +18,8 @@ _FUNCTION_WORDS = {
               "c'est ne qui dans sur mon merci bonjour j'ai",
     "German": "der das und ist nicht mit sehr ein eine für ich sie wir auf auch aber "
               "noch bitte danke mein meine wurde habe",
-    "Portuguese": "o e os um uma não ninguém nada ainda com muito mas são está meu minha obrigado olá também "
+    "Portuguese": "o e os um uma não ninguém nada ainda com muito mas são está meu minha "
+                  "obrigado olá também "
                   "quando isso pedido foi",
     "Italian": "il di che è della non sono molto anche ma questo grazie ciao mio perché "
                "ho gli delle",

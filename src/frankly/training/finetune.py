@@ -162,7 +162,8 @@ def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], o
     ]
     opt = torch.optim.AdamW(params, lr=config.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: s / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+        opt, lambda s: s / max(1, warm) if s < warm
+        else max(0.0, (total - s) / max(1, total - warm)))
 
     history_path = out_dir / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else []
@@ -185,7 +186,8 @@ def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], o
         random.shuffle(order)
         t0 = time.time()
         running = 0.0
-        for step, (chunk, ids, mask) in enumerate(_batches(tok, texts, order, config.batch_size), 1):
+        batches = _batches(tok, texts, order, config.batch_size)
+        for step, (chunk, ids, mask) in enumerate(batches, 1):
             loss = loss_fn(model(ids, mask), labels[chunk])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -241,3 +243,22 @@ def export_onnx(state_path: Path, out_dir: Path, base_dir: Path | None = None,
     int8 = out_dir / "model.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     return int8
+
+
+TRANSFORMER_WINDOW = 256  # tokens read per text at run time; fine-tuned on up to 64
+
+
+def write_transformer_dir(onnx_file: Path, out_dir: Path, config: dict) -> dict:
+    """Lay out a transformer model directory: ``model.onnx``, the base tokenizer and a
+    config.json (calibration placeholders until ``finalize_model`` fits them)."""
+    import shutil
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(onnx_file, out_dir / "model.onnx")
+    shutil.copy(base_model_dir() / "tokenizer.json", out_dir / "tokenizer.json")
+    config = {"temperature": 1.0, "review_threshold": 0.0, **config, "kind": "transformer",
+              "labels": list(LABELS), "max_length": TRANSFORMER_WINDOW,
+              "files": ["model.onnx", "tokenizer.json"],
+              "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)"}
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    return config

@@ -31,7 +31,6 @@ SPLIT_SEED = 13
 DEFAULT_EPOCHS = {"fast": 6, "accurate": 2}  # train_fast's and FinetuneConfig's defaults
 SMALL_DEV = 100  # below this many held-out rows the card warns that calibration is rough
 TRAIN_EXTRA = "fine-tuning the transformer needs the train extra: pip install 'frankly[train]'"
-TRANSFORMER_WINDOW = 256  # tokens read per text at run time, as in the shipped model
 
 Example = tuple[str, str]
 
@@ -139,17 +138,11 @@ def _build_fast(tmp: Path, config: dict[str, Any], train: list[Example], epochs:
 def _build_accurate(tmp: Path, config: dict[str, Any], train: list[Example],
                     dev: list[Example], epochs: int, work: Path,
                     log: Callable[[str], None]) -> None:
-    from frankly.training.finetune import FinetuneConfig, base_model_dir, export_onnx, finetune
+    from frankly.training.finetune import (FinetuneConfig, export_onnx, finetune,
+                                           write_transformer_dir)
 
     best = finetune(train, dev, work, FinetuneConfig(epochs=epochs), log=log)
-    onnx_file = export_onnx(best / "state.pt", work / "onnx")
-    tmp.mkdir(parents=True)
-    shutil.copy(onnx_file, tmp / "model.onnx")
-    shutil.copy(base_model_dir() / "tokenizer.json", tmp / "tokenizer.json")
-    config = dict(config, kind="transformer", max_length=TRANSFORMER_WINDOW,
-                  files=["model.onnx", "tokenizer.json"],
-                  base="sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)")
-    (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    write_transformer_dir(export_onnx(best / "state.pt", work / "onnx"), tmp, config)
 
 
 def train_table(reader: TableReader, output: str | Path, *, text_column: str = "text",
