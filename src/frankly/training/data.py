@@ -208,3 +208,13 @@ def load_sst3_phrases(root: Path, split: str = "train", min_words: int = 2) -> l
                     seen.add(phrase)
                     out.append((_detokenize_ptb(phrase), grade[g]))
     return out
+
+
+WRITTEN_FEEDBACK = Path(__file__).resolve().parents[3] / "training-data" / "written-feedback.tsv"
+
+
+def load_written_feedback(path: Path = WRITTEN_FEEDBACK) -> list[Example]:
+    """Customer-feedback sentences written by the Frankly team (ours to ship), covering
+    review phrasing the tweet corpora lack ("waste of money", "would buy again")."""
+    with open(path, encoding="utf-8") as fh:
+        return [(row["text"], row["label"]) for row in csv.DictReader(fh, delimiter="\t")]

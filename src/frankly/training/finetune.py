@@ -262,3 +262,34 @@ def write_transformer_dir(onnx_file: Path, out_dir: Path, config: dict) -> dict:
               "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)"}
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return config
+
+
+def store_weights_fp16(fp32_path: Path, out_path: Path, min_size: int = 1024) -> Path:
+    """Halve an ONNX file by storing its large float weights as float16, computing in fp32.
+
+    Each large initializer is kept as float16 and cast back to float32 by a Cast node that
+    onnxruntime folds at load, so the model runs exactly as an fp32 model with rounded
+    weights. Unlike dynamic int8 quantisation, whose activation scales depend on the whole
+    batch, a text's scores then do not depend on the other texts in its batch.
+    """
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(fp32_path))
+    graph = model.graph
+    casts = []
+    for init in list(graph.initializer):
+        if init.data_type != TensorProto.FLOAT or np.prod(init.dims) < min_size:
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16),
+                                       init.name + "_fp16")
+        graph.initializer.remove(init)
+        graph.initializer.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT,
+                                      name=init.name + "_cast"))
+    for node in reversed(casts):
+        graph.node.insert(0, node)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out_path))
+    return out_path

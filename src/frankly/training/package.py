@@ -158,7 +158,7 @@ def render_card(config: dict[str, Any], card: CardInfo) -> str:
         adjust = (f"The logits get a prior correction first ({values}): minus the log of the "
                   f"training class mix, so the scores assume no class is more likely a priori "
                   f"(customer feedback is usually far more negative than the training "
-                  f"tweets). It comes from the training data, not from dev.\n")
+                  f"tweets). It comes from the training data, not from dev.\n\n")
     limits = "\n".join(f"- {x}" for x in card.limits)
     return f"""# Model card: {card.title} (`{config['name']}` {config['version']})
 
@@ -176,7 +176,7 @@ Built {date.today().isoformat()}. Labels: {', '.join(config['labels'])}.
 {data}
 
 ## Calibration and review
-{adjust}{cal['method']}: temperature {cal['temperature']:.3f}. Expected calibration error (15 bins)
+{adjust}{cal['method'][0].upper() + cal['method'][1:]}: temperature {cal['temperature']:.3f}. Expected calibration error (15 bins)
 {cal['ece_before']:.3f} before, {cal['ece_after_crossfit']:.3f} after (fitted on one half of
 the dev set, measured on the other, both ways), {cal['ece_after_in_sample']:.3f} in sample.
 
