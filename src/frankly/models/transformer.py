@@ -19,9 +19,8 @@ from frankly.text.normalize import normalize
 ONNX = "model.onnx"
 TOKENIZER = "tokenizer.json"
 # Padded tokens per onnxruntime call. Attention memory grows with batch x length^2, so a
-# large unsorted batch of long texts is split to keep peak memory near that of batches of
-# 64 tweets (measured: unsorted calls of 256 dev texts peaked at 705 MB without it, 535 MB with it;
-# the length-sorted batches of analyze_many peak at about 330 MB).
+# large unsorted batch of long texts is split (measured: unsorted calls of 256 dev texts
+# peaked at 705 MB without it, 535 MB with it; analyze_many's sorted batches at ~330 MB).
 TOKEN_BUDGET = 64 * 128
 
 
