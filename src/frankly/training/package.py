@@ -151,6 +151,7 @@ def render_card(config: dict[str, Any], card: CardInfo) -> str:
         f"{m['macro_recall']:.3f} | {m['ece']:.3f} |"
         for name, m in config["dev_metrics"].items())
     data = "\n".join(f"- {d}" for d in card.training_data)
+    method = cal["method"][:1].upper() + cal["method"][1:]
     adjust = ""
     if any(config.get("logit_adjustment", [])):
         values = ", ".join(f"{lab} {v:+.3f}" for lab, v in
@@ -176,7 +177,7 @@ Built {date.today().isoformat()}. Labels: {', '.join(config['labels'])}.
 {data}
 
 ## Calibration and review
-{adjust}{cal['method'][0].upper() + cal['method'][1:]}: temperature {cal['temperature']:.3f}. Expected calibration error (15 bins)
+{adjust}{method}: temperature {cal['temperature']:.3f}. Expected calibration error (15 bins)
 {cal['ece_before']:.3f} before, {cal['ece_after_crossfit']:.3f} after (fitted on one half of
 the dev set, measured on the other, both ways), {cal['ece_after_in_sample']:.3f} in sample.
 
