@@ -139,10 +139,14 @@ def _build_accurate(tmp: Path, config: dict[str, Any], train: list[Example],
                     dev: list[Example], epochs: int, work: Path,
                     log: Callable[[str], None]) -> None:
     from frankly.training.finetune import (FinetuneConfig, export_onnx, finetune,
-                                           write_transformer_dir)
+                                           store_weights_fp16, write_transformer_dir)
 
     best = finetune(train, dev, work, FinetuneConfig(epochs=epochs), log=log)
-    write_transformer_dir(export_onnx(best / "state.pt", work / "onnx"), tmp, config)
+    # float16-stored weights as in the shipped model: int8's per-batch activation scales
+    # would make a text's result depend on the other texts in its batch.
+    fp32 = export_onnx(best / "state.pt", work / "onnx", quantize=False)
+    write_transformer_dir(store_weights_fp16(fp32, work / "onnx" / "model.fp16w.onnx"), tmp,
+                          config)
 
 
 def train_table(reader: TableReader, output: str | Path, *, text_column: str = "text",
