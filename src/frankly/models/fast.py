@@ -89,13 +89,16 @@ def _scores(weights: np.ndarray, bias: np.ndarray, docs: np.ndarray, buckets: np
 def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, Any],
                spec: HashingSpec = HashingSpec(), epochs: int = 6, lr: float = 0.2,
                l2: float = 1e-6, batch_size: int = 256, class_weight: str | None = "balanced",
-               seed: int = 13, log: Callable[[str], None] = print) -> FastModel:
+               seed: int = 13, log: Callable[[str], None] = print,
+               soft_targets: np.ndarray | None = None) -> FastModel:
     """Train a FastModel with AdaGrad on the softmax loss, numpy only.
 
     ``config`` supplies name, version, labels, and calibration keys (temperature 1 and a
     review threshold are placeholders until :func:`frankly.calibration` fits them on dev).
     ``class_weight="balanced"`` weighs each class by its inverse frequency, which favours
-    macro-recall, the metric the product is judged on.
+    macro-recall, the metric the product is judged on. ``soft_targets`` (one row of class
+    probabilities per text, e.g. a teacher model's mixed with the labels) replace the
+    one-hot labels as targets (distillation); class weights still follow ``labels``.
     """
     classes = list(config["labels"])
     y = np.array([classes.index(v) for v in labels])
@@ -120,7 +123,10 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
             yi = y[idx]
             loss += float(-(np.log(p[np.arange(len(idx)), yi] + 1e-12) * cw[yi]).sum())
             grad = p
-            grad[np.arange(len(idx)), yi] -= 1.0
+            if soft_targets is None:
+                grad[np.arange(len(idx)), yi] -= 1.0
+            else:
+                grad -= soft_targets[idx]
             grad *= (cw[yi] / len(idx))[:, None]
             contrib = grad[docs] * _doc_norm(docs, len(idx))[docs][:, None]
             uniq, inv = np.unique(buckets, return_inverse=True)
