@@ -69,8 +69,8 @@ def main() -> None:
     finalize_model(args.out, "tweeteval-val", dev.pop("tweeteval-val"), dev, CardInfo(
         title="Frankly fast",
         summary=("A linear model over hashed byte 2- and 4-grams, word 1-2-grams and words in "
-                 "the scope of a negator (2^19 buckets, float16 weights), trained with numpy (AdaGrad, class-balanced softmax loss) "
-                 "on targets that are half the label, half the shipped accurate model's "
+                 "the scope of a negator (2^19 buckets, float16 weights), trained with numpy "
+                 "(AdaGrad, class-balanced softmax loss) on targets that are half the label, half the shipped accurate model's "
                  "calibrated probabilities (distillation). "
                  "Runs with numpy alone, for very large volumes; less accurate than the "
                  "accurate model, especially on negation and long-range context."),
