@@ -70,8 +70,8 @@ def main() -> None:
         title="Frankly fast",
         summary=("A linear model over hashed byte 2- and 4-grams, word 1-2-grams and words in "
                  "the scope of a negator (2^19 buckets, float16 weights), trained with numpy "
-                 "(AdaGrad, class-balanced softmax loss) on targets that are half the label, half the shipped accurate model's "
-                 "calibrated probabilities (distillation). "
+                 "(AdaGrad, class-balanced softmax loss) on targets that are half the label, "
+                 "half the shipped accurate model's calibrated probabilities (distillation). "
                  "Runs with numpy alone, for very large volumes; less accurate than the "
                  "accurate model, especially on negation and long-range context."),
         training_data=training_data_card(None),
