@@ -63,8 +63,11 @@ def _bucket(h: np.ndarray, salt: int, bits: int) -> np.ndarray:
 
 def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(doc, bucket)``: one entry per feature occurrence, ``doc`` indexing ``texts``."""
-    joined = " \x00 ".join(t.replace("\x00", " ") for t in texts)
-    data = (" " + normalize(joined, lower=True) + " ").encode("utf-8", "replace")
+    # One normalisation pass over the whole batch, then each text padded with one space on
+    # either side, so a text gets the same features alone or in any batch (empty ones too).
+    joined = normalize("\x00".join(t.replace("\x00", " ") for t in texts), lower=True)
+    padded = "\x00".join(" " + part.strip() + " " for part in joined.split("\x00"))
+    data = padded.encode("utf-8", "replace")
     b = np.frombuffer(data, dtype=np.uint8)
     sep = b == 0
     prefix = np.concatenate(([0], np.cumsum(sep)))  # separators before each position
