@@ -54,17 +54,3 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = ECE
         if in_bin.any():
             ece += in_bin.mean() * abs(conf[in_bin].mean() - correct[in_bin].mean())
     return float(ece)
-
-
-def review_threshold(probs: np.ndarray, y: np.ndarray, max_error: float = 0.15) -> float:
-    """The lowest confidence above which the error rate on dev stays within ``max_error``.
-
-    Texts below it are flagged ``needs_review``: the product abstains rather than guesses.
-    """
-    conf = probs.max(axis=1)
-    wrong = probs.argmax(axis=1) != np.asarray(y)
-    for t in np.round(np.arange(0.34, 0.96, 0.01), 2):
-        kept = conf >= t
-        if kept.any() and wrong[kept].mean() <= max_error:
-            return float(t)
-    return 0.95

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from frankly.calibration import (expected_calibration_error, fit_temperature, softmax)
+from frankly.calibration import expected_calibration_error, fit_temperature, softmax
 from frankly.models.artifacts import CARD, CONFIG, write_checksums
 from frankly.training.metrics import classification_report
 
