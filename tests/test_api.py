@@ -148,3 +148,10 @@ def test_english_with_a_foreign_word_is_not_flagged(analyzer):
     r = frankly.Analyzer(analyzer.model, review_threshold=0.0).analyze(
         "I love the café au lait here, the staff are great")
     assert not r.needs_review
+
+
+@pytest.mark.parametrize("text", ["\ud800 broken surrogate", "\x00\x01\x02", "😀" * 5000,
+                                  "a" * 200_000, "\u202e reversed"])
+def test_odd_strings_get_a_result_not_an_error(analyzer, text):
+    r = analyzer.analyze(text)
+    assert r.error is None and r.label in frankly.LABELS

@@ -22,6 +22,9 @@ def normalize(text: str, lower: bool = False) -> str:
     >>> normalize("@acme_help thanks!!\\n see https://t.co/x1 &amp; more ")
     '@user thanks!! see http & more'
     """
+    if not text.isascii():
+        # Lone surrogates (from broken UTF-16 upstream) cannot be encoded: make them "?".
+        text = text.encode("utf-8", "replace").decode("utf-8")
     if "&" in text:
         text = html.unescape(text)
     if lower:
