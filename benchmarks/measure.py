@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-LABELS = ("negative", "neutral", "positive")
+from frankly.result import LABELS
+
 FRANKLY_BUILTIN = ("accurate", "fast")
 THROUGHPUT_SET = "tweeteval-val"
 FRANKLY_BATCH_SIZE = 64

@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 from frankly.errors import DataError
+from frankly.result import LABELS
 
-LABELS = ("negative", "neutral", "positive")
 Example = tuple[str, str]
 
 SEMEVAL_TWEET_FILES = (

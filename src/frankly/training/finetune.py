@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from frankly.errors import MissingDependencyError
+from frankly.result import LABELS
 from frankly.text.normalize import normalize
-
-LABELS = ("negative", "neutral", "positive")
+from frankly.training.metrics import classification_report
 
 
 def _require_torch():
@@ -114,12 +114,7 @@ def predict_logits(model, tok, texts: Sequence[str], batch_size: int = 128):
 
 
 def macro_recall(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
-    recalls = []
-    for c in range(len(LABELS)):
-        n = sum(1 for y in y_true if y == c)
-        if n:
-            recalls.append(sum(1 for y, p in zip(y_true, y_pred) if y == c and p == c) / n)
-    return sum(recalls) / len(recalls)
+    return classification_report(y_true, y_pred, LABELS)["macro_recall"]
 
 
 def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], out_dir: Path,
