@@ -141,7 +141,7 @@ def test_module_functions_use_the_accurate_model():
 ])
 def test_text_in_another_language_is_flagged_not_guessed(analyzer, text):
     r = analyzer.analyze(text)
-    assert r.needs_review and r.review_reason.startswith("language not supported")
+    assert r.needs_review and r.review_reason.startswith("unsupported language: ")
 
 
 def test_english_with_a_foreign_word_is_not_flagged(analyzer):
