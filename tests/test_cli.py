@@ -26,7 +26,7 @@ DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "feedback_sample.csv"
 TRAIN = DATA / "train_small.csv"
 ADDED = ["score_negative", "score_neutral", "score_positive", "confidence", "needs_review",
-         "review_reason", "error"]
+         "review_reason", "error", "language", "evidence"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -109,7 +109,7 @@ def test_analyze_texts_prints_table_and_summary(capsys):
     assert "2 texts" in out
     for label in frankly.LABELS + ("needs review",):
         assert f"  {label}" in out
-    assert out.count("%") == 4
+    assert out.count("%") == 5  # negative, neutral, positive, mixed, needs review
 
 
 def test_analyze_json_lines_are_result_dicts(capsys):
@@ -550,3 +550,69 @@ def test_entry_point_runs_and_stays_light():
                 for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "frankly" in imported
     assert not imported & {"numpy", "pyarrow", "onnxruntime", "pandas", "tokenizers"}
+
+
+# -- frankly explain, --terms, --no-evidence ---------------------------------------------
+
+def test_explain_shows_sentences_and_evidence(capsys):
+    text = "Delivery was two days late. The blender itself is superb."
+    code, out, err = run(capsys, "explain", "--model", "fast", text)
+    assert code == 0, err
+    assert out.splitlines()[0].split()[0] in ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+    assert "sentences:" in out and "Delivery was two days late." in out
+    assert "evidence (most influential first" in out
+    assert "]+" in out or "]-" in out  # evidence marked in the text (no colour: not a tty)
+
+
+def test_explain_json_and_terms(capsys, tmp_path):
+    terms = tmp_path / "terms.csv"
+    terms.write_text("term,polarity\nsick,positive\n")
+    code, out, _ = run(capsys, "explain", "--json", "--terms", terms, "This beat is sick")
+    assert code == 0
+    record = json.loads(out)
+    assert record["label"] == "positive"
+    assert {"text": "sick", "source": "term"}.items() <= record["evidence"][0].items()
+
+
+def test_explain_empty_text_is_a_usage_error(capsys):
+    code, out, err = run(capsys, "explain", "  ")
+    assert_user_error(code, out, err, 2, "nothing to explain")
+
+
+def test_analyze_file_writes_language_and_evidence(capsys, tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,The staff were rude\n2,Das Essen war kalt und teuer\n")
+    code, _, err = run(capsys, "analyze", "--model", "fast", "--input", src,
+                       "--output", tmp_path / "out.csv")
+    assert code == 0, err
+    rows = read_csv(tmp_path / "out.csv")
+    assert rows[0]["language"] == "en" and "rude" in rows[0]["evidence"]
+    assert rows[1]["review_reason"] == "unsupported language: de"
+    code, _, err = run(capsys, "analyze", "--model", "fast", "--no-evidence", "--input", src,
+                       "--output", tmp_path / "plain.csv")
+    assert code == 0, err
+    assert read_csv(tmp_path / "plain.csv")[0]["evidence"] == ""
+
+
+def test_evaluate_with_terms_shows_before_and_after(capsys, tmp_path):
+    data = tmp_path / "labelled.csv"
+    data.write_text("text,label\nThis beat is sick,positive\nThe app is sick again and "
+                    "crashes,negative\nKiller Queen arrived today,neutral\n")
+    terms = tmp_path / "terms.csv"
+    terms.write_text("term,polarity\nKiller Queen,neutral\nbeat is sick,positive\n")
+    code, out, err = run(capsys, "evaluate", "--model", "fast", "--input", data,
+                         "--terms", terms)
+    assert code == 0, err
+    assert "without the terms" in out and "with the 2 terms" in out
+    assert "effect of the terms: accuracy" in out
+    code, out, _ = run(capsys, "evaluate", "--model", "fast", "--input", data, "--terms",
+                       terms, "--json")
+    report = json.loads(out)
+    assert set(report) == {"without_terms", "with_terms"}
+
+
+def test_bad_terms_file_is_one_line(capsys, tmp_path):
+    terms = tmp_path / "terms.csv"
+    terms.write_text("term,polarity\nsick,awesome\n")
+    code, out, err = run(capsys, "analyze", "--terms", terms, "great")
+    assert_user_error(code, out, err, 1, "polarity")

@@ -55,6 +55,22 @@ def test_contract(model):
     assert model.id.split()[0] == model.name
 
 
+def test_word_scores_add_up_to_the_logits(model):
+    """Evidence and sentence scores rest on this: pooling the word scores gives the logits."""
+    texts = ["great service, love it", "@bob see https://x.io &amp; 😍 not bad", "ok"]
+    logits, _, words = model.predict_tokens(texts)
+    assert np.allclose(logits, model.predict_logits(texts)[0])
+    counted, _, counts = model.predict_counts(texts)
+    assert np.allclose(counted, logits)
+    for text, row, ws, n in zip(texts, logits, words, counts):
+        total, count = ws.raw.sum(0) + ws.rest, ws.counts.sum() + ws.rest_count
+        assert count == n
+        assert np.allclose(ws.pooled(total, count, model.pool_power), row, atol=1e-4)
+        assert np.allclose(ws.bias, model.pool_bias(), atol=1e-4)
+        for start, end in ws.spans:  # offsets are in the text as given
+            assert 0 <= start < end <= len(text) and text[start:end].strip()
+
+
 def test_saved_model_predicts_the_same(model, tmp_path):
     model.save(tmp_path / "copy")
     config = json.loads((tmp_path / "copy" / "config.json").read_text())

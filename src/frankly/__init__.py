@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from frankly.analyzer import Analyzer
 from frankly.errors import (ChecksumError, DataError, FranklyError, InputError,
                             MissingDependencyError, ModelError, ModelNotFoundError)
 from frankly.result import LABELS, Result
@@ -24,20 +23,36 @@ __all__ = [
     "analyze", "analyze_many", "load",
 ]
 
+if TYPE_CHECKING:
+    from frankly.analyzer import Analyzer
+
 _default: Analyzer | None = None
 _default_lock = threading.Lock()
+
+
+def __getattr__(name: str) -> Any:
+    # The Analyzer pulls in numpy: imported on first use, so `import frankly` stays light.
+    if name == "Analyzer":
+        from frankly.analyzer import Analyzer
+
+        return Analyzer
+    raise AttributeError(f"module 'frankly' has no attribute {name!r}")
 
 
 def _default_analyzer() -> Analyzer:
     global _default
     with _default_lock:
         if _default is None:
+            from frankly.analyzer import Analyzer
+
             _default = Analyzer("accurate")
         return _default
 
 
 def load(name_or_path: str | Path) -> Analyzer:
     """An Analyzer for ``"accurate"`` (the default), ``"fast"`` or a model directory."""
+    from frankly.analyzer import Analyzer
+
     return Analyzer(name_or_path)
 
 

@@ -1,19 +1,44 @@
-"""The Analyzer owns the pipeline: validate, normalise, language check, model, calibrate,
-abstain.
+"""The Analyzer owns the pipeline: validate, language check, sentences, model, calibrate,
+mixed, evidence, abstain.
 
 Every entry point (Python API, CLI, later the service and batch jobs) calls
 ``Analyzer.analyze_many``; nothing else re-implements a step.
+
+How a text is read:
+
+1. It is split into sentences (``frankly.text.sentences``), with offsets in the text.
+2. A text up to ``model.chunk_chars`` characters goes to the model whole; a longer one in
+   chunks of whole sentences (a sentence longer than a chunk is cut at whitespace). A
+   chunk the model still cannot read whole (more tokens than its window) is cut again to
+   ``model.chunk_floor`` characters, which always fit: nothing is silently truncated.
+3. A text of several sentences is read whole and each sentence on its own, so a sentence's
+   scores do not take the tone of its neighbours. A long text's document scores pool the
+   token scores of all its pieces, exactly as the model pools the tokens of one text.
+4. Scores are calibrated (prior correction, temperature). The label is the top score, or
+   "mixed" when one sentence is confidently positive and another confidently negative
+   (both at least ``mixed_threshold``, chosen on dev data and stored in the model config).
+5. Evidence: the spans with the largest share for the label (``frankly.explain``); the
+   best are checked by deleting them and re-scoring, and the first one listed is one whose
+   removal lowers the label's probability.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
+import numpy as np
+
+from frankly import explain
 from frankly.errors import InputError
-from frankly.result import Result
-from frankly.text.language import unsupported_language
+from frankly.models.base import WordScores
+from frankly.result import MIXED, Evidence, Result, Sentence
+from frankly.terms import Terms
+from frankly.text.language import LanguageGuess, detect_languages
+from frankly.text.normalize import Mapped
+from frankly.text.sentences import Span, chunk_sentences, split_sentences
 
 if TYPE_CHECKING:
     from frankly.models.base import BaseModel
@@ -22,11 +47,56 @@ if TYPE_CHECKING:
 # runs faster, at the cost of memory that grows with window * batch_size texts.
 SORT_WINDOW_BATCHES = 32  # measured: 3% faster than 8 for the transformer
 EMPTY_SCORES = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+# Used when a model's config states none (models trained before mixed labels existed).
+DEFAULT_MIXED_THRESHOLD = 0.7
 
 
 def _describe(value: object) -> str:
     shown = repr(value)
     return f"{type(value).__name__} {shown[:40] + '...' if len(shown) > 40 else shown}"
+
+
+CUT_MARGIN = 0.8  # a unit that overflows is cut to this share of what its tokens suggest fits
+
+
+@dataclass
+class _Unit:
+    """One piece of a text the model reads: the whole text, a sentence, or part of one."""
+
+    doc: "_Doc"
+    offset: int
+    length: int
+    sentence: int | None            # index of its sentence, None for the whole text
+    text: str | None = None         # dropped once scored, for long documents
+    logits: np.ndarray | None = None
+    raw: np.ndarray | None = None   # summed token scores (see WordScores)
+    count: float = 0.0              # tokens or features
+    words: WordScores | None = None  # kept for evidence in short texts only
+    hits: list[explain.TermShift] = field(default_factory=list)
+
+
+@dataclass
+class _Doc:
+    index: int
+    text: str
+    sentences: list[Span]
+    long: bool
+    units: list[_Unit] = field(default_factory=list)
+    error: str | None = None
+    language: LanguageGuess | None = None
+    # Long texts: the best evidence so far for each label, kept bounded as pieces arrive.
+    best: dict[int, tuple[list[explain.Candidate], list[explain.Candidate]]] = field(
+        default_factory=dict)
+
+    @property
+    def whole(self) -> _Unit | None:
+        return next((u for u in self.units if u.sentence is None), None)
+
+    def readers(self) -> list[_Unit]:
+        """The units that score the document as a whole."""
+        whole = self.whole
+        return [whole] if whole is not None else [u for u in self.units
+                                                  if u.sentence is not None]
 
 
 class Analyzer:
@@ -35,22 +105,36 @@ class Analyzer:
     >>> import frankly
     >>> frankly.load("fast").analyze("no problems at all, great service").label
     'positive'
+
+    ``explain=False`` skips evidence (the deletion checks cost about one more model call
+    per text). ``terms`` fixes the polarity of brand terms: a mapping of term to
+    "positive", "negative", "neutral" or a signed weight, or a :class:`Terms`.
     """
 
     def __init__(self, model: str | Path | BaseModel = "accurate", *,
-                 review_threshold: float | None = None) -> None:
+                 review_threshold: float | None = None, explain: bool = True,
+                 terms: Mapping[str, str | float] | Terms | None = None,
+                 mixed_threshold: float | None = None) -> None:
         if isinstance(model, (str, Path)):
             from frankly.models.registry import load_model
 
             model = load_model(model)
         self.model = model
-        self.review_threshold = (model.review_threshold if review_threshold is None
-                                 else float(review_threshold))
-        if not 0.0 <= self.review_threshold <= 1.0:
-            raise InputError(f"review_threshold must be between 0 and 1, got {review_threshold}")
+        self.review_threshold = _probability(
+            "review_threshold", model.review_threshold if review_threshold is None
+            else review_threshold)
+        self.mixed_threshold = _probability(
+            "mixed_threshold", mixed_threshold if mixed_threshold is not None
+            else model.config.get("mixed_threshold", DEFAULT_MIXED_THRESHOLD))
+        self.explain = bool(explain)
+        self.terms = terms if isinstance(terms, Terms) or terms is None else Terms(terms)
+        if self.terms is not None and not len(self.terms):
+            self.terms = None
 
     def __repr__(self) -> str:
-        return f"Analyzer(model={self.model.id!r}, review_threshold={self.review_threshold})"
+        return (f"Analyzer(model={self.model.id!r}, review_threshold={self.review_threshold}, "
+                f"mixed_threshold={self.mixed_threshold}, explain={self.explain}, "
+                f"terms={len(self.terms) if self.terms else 0})")
 
     def analyze(self, text: str) -> Result:
         """Analyse one text. Raises InputError if ``text`` is not a string."""
@@ -62,8 +146,8 @@ class Analyzer:
         """Analyse many texts lazily, in order, one Result per input item.
 
         Memory stays bounded for any number of texts: items are read
-        ``batch_size * 8`` at a time. An item that is not a string does not stop the batch:
-        it yields a Result with ``error`` and ``needs_review`` set.
+        ``batch_size * 32`` at a time. An item that is not a string does not stop the
+        batch: it yields a Result with ``error`` and ``needs_review`` set.
         """
         if isinstance(texts, str):
             raise InputError("analyze_many() expects an iterable of texts, got one str; "
@@ -83,9 +167,11 @@ class Analyzer:
         while chunk := list(islice(iterator, window)):
             yield from self._analyze_window(chunk, batch_size)
 
+    # -- the pipeline ---------------------------------------------------------------------
+
     def _analyze_window(self, items: list[object], batch_size: int = 64) -> Iterator[Result]:
         results: list[Result | None] = [None] * len(items)
-        todo: list[int] = []
+        docs: list[_Doc] = []
         model_id = self.model.id
         for i, item in enumerate(items):
             if not isinstance(item, str):
@@ -98,37 +184,270 @@ class Analyzer:
                                     model=model_id, needs_review=True,
                                     review_reason="empty text: nothing to analyse")
             else:
-                todo.append(i)
-        # Length-sorted batches pad less: several times faster for the transformer.
-        todo.sort(key=lambda i: len(items[i]))  # type: ignore[arg-type]
-        for start in range(0, len(todo), batch_size):
-            idx = todo[start:start + batch_size]
-            for i, result in zip(idx, self._run([items[i] for i in idx])):  # type: ignore[misc]
-                results[i] = result
+                docs.append(_Doc(i, item, split_sentences(item),
+                                 long=len(item) > self.model.chunk_chars))
+        for doc, guess in zip(docs, detect_languages([doc.text for doc in docs])):
+            doc.language = guess
+        self._score([unit for doc in docs for unit in self._units(doc)], batch_size)
+        for doc in docs:
+            if doc.error is not None:
+                results[doc.index] = Result(
+                    text=doc.text, label="neutral", scores=EMPTY_SCORES, model=model_id,
+                    needs_review=True, review_reason="the model could not analyse this text",
+                    error=doc.error, language=doc.language.language if doc.language else None)
+        outcomes = self._assemble_all([doc for doc in docs if doc.error is None])
+        if self.explain:
+            self._verify_evidence(outcomes, batch_size)
+        for outcome in outcomes:
+            results[outcome.doc.index] = outcome.result()
         yield from results  # type: ignore[misc]
 
-    def _run(self, texts: list[str]) -> list[Result]:
-        try:
-            logits, notes = self.model.predict_logits(texts)
-        except Exception as exc:  # noqa: BLE001 - one bad text must not sink the batch
-            if len(texts) == 1:
-                return [Result(text=texts[0], label="neutral", scores=EMPTY_SCORES,
-                               model=self.model.id, needs_review=True,
-                               review_reason="the model could not analyse this text",
-                               error=f"{type(exc).__name__}: {exc}")]
-            return [r for t in texts for r in self._run([t])]
-        probs = self.model.calibrate(logits)
-        classes = self.model.classes_
-        threshold = self.review_threshold
-        model_id = self.model.id
-        out = []
-        for text, row, note in zip(texts, probs.tolist(), notes):
-            scores = dict(zip(classes, row))
-            label = classes[row.index(max(row))]
-            reason = unsupported_language(text) or note
-            if reason is None and scores[label] < threshold:
-                reason = f"low confidence: {scores[label]:.2f} < {threshold:.2f}"
-            out.append(Result(text=text, label=label, scores=scores, model=model_id,
-                              needs_review=reason is not None, review_reason=reason))
-        return out
+    def _units(self, doc: _Doc) -> list[_Unit]:
+        """What the model reads: the whole text if short, and each sentence if several."""
+        text, sentences, limit = doc.text, doc.sentences, self.model.chunk_chars
+        units = []
+        if not doc.long and (len(sentences) <= 1 or self.model.read_whole):
+            units.append(_Unit(doc, 0, len(text), None, text))
+        if len(sentences) > 1 or doc.long:
+            for k, s in enumerate(sentences):
+                for p in chunk_sentences([s], limit, text=text):
+                    units.append(_Unit(doc, p.start, p.end - p.start, k, text[p.start:p.end]))
+        return units
 
+    def _score(self, units: list[_Unit], batch_size: int) -> None:
+        """Run the model over the units, first cutting any too long for its window."""
+        pending = units
+        while pending:
+            ratios = self.model.overflow([u.text or "" for u in pending])
+            fits = [u for u, r in zip(pending, ratios) if r is None or u.length <= 1]
+            pending = [piece for u, r in zip(pending, ratios) if r is not None and u.length > 1
+                       for piece in self._cut(u, r)]
+            fits.sort(key=lambda u: u.length)
+            for start in range(0, len(fits), batch_size):
+                batch = fits[start:start + batch_size]
+                for unit, (note, hits) in zip(batch, self._predict(batch)):
+                    if isinstance(note, Exception):
+                        unit.doc.error = f"{type(note).__name__}: {note}"
+                    else:
+                        unit.hits = hits
+                        self._keep(unit)
+
+    def _keep(self, unit: _Unit) -> None:
+        doc = unit.doc
+        doc.units.append(unit)
+        if not doc.long:
+            return
+        unit.text = None  # the document's text holds it; keeps a long text's memory small
+        if unit.words is not None:
+            model = self.model
+            for label in range(len(model.classes_)):
+                support, opposing = explain.candidates(
+                    unit.words, label, model.classes_, model.pool_power, model.temperature,
+                    np.zeros(len(unit.words.counts), dtype=np.int64))
+                kept = doc.best.get(label, ([], []))
+                doc.best[label] = (
+                    sorted(kept[0] + support, key=lambda c: -c.support)[:explain.MAX_EVIDENCE],
+                    sorted(kept[1] + opposing, key=lambda c: c.support)[:explain.MAX_OPPOSING])
+            unit.words = None
+
+    def _cut(self, unit: _Unit, share: float) -> list[_Unit]:
+        """Pieces of a unit too long for the model's window, about ``share`` of it each
+        (the whole text's pieces are its sentences', which then score the document)."""
+        text = unit.text or ""
+        # A margin under the share, as tokens are not spread evenly over the characters.
+        limit = max(1, min(self.model.chunk_floor, int(len(text) * share * CUT_MARGIN)))
+        doc = unit.doc
+        if unit.sentence is None:
+            if len(doc.sentences) > 1 and self.model.read_whole:
+                return []  # its sentences are read already and will score it
+            return [_Unit(doc, p.start, p.end - p.start, k, text[p.start:p.end])
+                    for k, s in enumerate(doc.sentences)
+                    for p in chunk_sentences([s], limit, text=text)]
+        pieces = chunk_sentences(split_sentences(text), limit, text=text)
+        return [_Unit(doc, unit.offset + p.start, p.end - p.start, unit.sentence,
+                      text[p.start:p.end]) for p in pieces]
+
+    def _predict(self, batch: list[_Unit]) -> list[tuple[object, list[explain.TermShift]]]:
+        """Score the units (logits, pooled sums, word scores when explaining); return each
+        one's note (overflow, or the exception that stopped it) and its term hits."""
+        mapped: list[tuple[Mapped | None, str, list[explain.TermShift]]] = []
+        for unit in batch:
+            text = unit.text or ""
+            if self.terms is None:
+                mapped.append((None, text, []))
+                continue
+            m, hits = self.terms.apply(text)
+            mapped.append((m if hits else None, m.text,
+                           [explain.TermShift(h.start + unit.offset, h.end + unit.offset,
+                                              h.weight) for h in hits]))
+        model = self.model
+        texts = [t for _, t, _ in mapped]
+        try:
+            if self.explain:
+                logits, notes, words = model.predict_tokens(texts)
+            else:
+                logits, notes, counts = model.predict_counts(texts)
+        except Exception as exc:  # noqa: BLE001 - one bad text must not sink the batch
+            if len(batch) == 1:
+                return [(exc, [])]
+            return [out for unit in batch for out in self._predict([unit])]
+        bias = model.pool_bias()
+        for i, unit in enumerate(batch):
+            unit.logits = logits[i]
+            if self.explain:
+                ws = words[i]
+                m = mapped[i][0]
+                spans = ws.spans
+                if m is not None and len(spans):
+                    spans = np.array([m.span(int(a), int(b)) for a, b in spans],
+                                     dtype=np.int64).reshape(-1, 2)
+                unit.words = replace(ws, spans=spans + unit.offset)
+                unit.raw = ws.raw.sum(0) + ws.rest
+                unit.count = float(ws.counts.sum() + ws.rest_count)
+            else:
+                unit.count = float(counts[i])
+                unit.raw = (logits[i] - bias) * max(unit.count, 1.0) ** model.pool_power
+        return [(note, hits) for note, (_, _, hits) in zip(notes, mapped)]
+
+    def _pool(self, units: list[_Unit]) -> np.ndarray:
+        """Logits of text read in several units, pooled as the model pools one text."""
+        hits = [h for u in units for h in u.hits]
+        if len(units) == 1:
+            logits = units[0].logits
+        else:
+            raw = np.sum([u.raw for u in units], axis=0)
+            count = sum(u.count for u in units)
+            logits = raw / max(count, 1.0) ** self.model.pool_power + self.model.pool_bias()
+        return (logits + explain.shift_vector(hits, self.model.classes_, self.model.temperature)
+                if hits else logits)
+
+    def _rows(self, doc: _Doc) -> list[np.ndarray]:
+        """The logits of the document, then of each sentence if it has several."""
+        doc.units.sort(key=lambda u: (u.sentence is not None, u.offset))
+        rows = [self._pool(doc.readers())]
+        if len(doc.sentences) > 1:
+            by_sentence: list[list[_Unit]] = [[] for _ in doc.sentences]
+            for u in doc.units:
+                if u.sentence is not None:
+                    by_sentence[u.sentence].append(u)
+            rows += [self._pool(group) if group else rows[0] for group in by_sentence]
+        return rows
+
+    def _assemble_all(self, docs: list[_Doc]) -> list["_Outcome"]:
+        """Outcomes of the scored documents: one calibration call for all their rows."""
+        if not docs:
+            return []
+        rows: list[np.ndarray] = []
+        starts = []
+        for doc in docs:
+            starts.append(len(rows))
+            rows += self._rows(doc)
+        probs = self.model.calibrate(np.array(rows)).tolist()
+        starts.append(len(rows))
+        return [self._assemble(doc, probs[a:b]) for doc, a, b in zip(docs, starts, starts[1:])]
+
+    def _assemble(self, doc: _Doc, probs: list[list[float]]) -> "_Outcome":
+        model = self.model
+        classes = model.classes_
+        scores = dict(zip(classes, probs[0]))
+        top = max(range(len(classes)), key=probs[0].__getitem__)
+        label = classes[top]
+        if len(probs) == 1:
+            sentences = tuple(Sentence(s.start, s.end, label, scores) for s in doc.sentences)
+        else:
+            sentences = tuple(
+                Sentence(span.start, span.end, classes[max(range(len(row)), key=row.__getitem__)],
+                         dict(zip(classes, row)))
+                for span, row in zip(doc.sentences, probs[1:]))
+            t = self.mixed_threshold
+            if (any(s.scores["positive"] >= t for s in sentences)
+                    and any(s.scores["negative"] >= t for s in sentences)):
+                label = MIXED
+        outcome = _Outcome(self, doc, label, scores, sentences, top)
+        if self.explain:
+            if doc.long:
+                support, opposing = doc.best.get(top, ([], []))
+                outcome.support, outcome.opposing = list(support), list(opposing)
+            else:
+                words = explain.merge([(0, u.words) for u in doc.readers()])  # type: ignore[misc]
+                starts = np.fromiter((s.start for s in doc.sentences), dtype=np.int64,
+                                     count=len(doc.sentences))
+                sentence_of = np.searchsorted(starts, words.spans[:, 0], side="right") - 1
+                outcome.support, outcome.opposing = explain.candidates(
+                    words, top, classes, model.pool_power, model.temperature, sentence_of)
+        return outcome
+
+    def _verify_evidence(self, outcomes: list["_Outcome"], batch_size: int) -> None:
+        """Put first a candidate whose deletion lowers the label's probability."""
+        for round_ in range(explain.CANDIDATES_CHECKED):
+            todo = [o for o in outcomes if not o.verified and len(o.support) > round_]
+            if not todo:
+                return
+            variants = [o.without(o.support[round_]) for o in todo]
+            changed = [u for u, _ in variants]
+            for start in range(0, len(changed), batch_size):
+                self._predict(changed[start:start + batch_size])
+            for o, (unit, others) in zip(todo, variants):
+                if unit.logits is None:
+                    continue
+                after = self.model.calibrate(self._pool([unit, *others])[None, :])[0]
+                if after[o.top] < o.scores[self.model.classes_[o.top]]:
+                    o.verified = True
+                    o.support.insert(0, o.support.pop(round_))
+
+
+def _probability(name: str, value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number between 0 and 1, got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise InputError(f"{name} must be between 0 and 1, got {value!r}")
+    return number
+
+
+class _Outcome:
+    """A document on its way to a Result, with evidence candidates to check."""
+
+    def __init__(self, analyzer: Analyzer, doc: _Doc, label: str,
+                 scores: dict[str, float], sentences: tuple[Sentence, ...], top: int) -> None:
+        self.analyzer, self.doc, self.label, self.scores = analyzer, doc, label, scores
+        self.sentences, self.top = sentences, top
+        self.support: list[explain.Candidate] = []
+        self.opposing: list[explain.Candidate] = []
+        self.verified = False
+
+    def without(self, span: explain.Candidate) -> tuple[_Unit, list[_Unit]]:
+        """The unit holding ``span`` re-made without it (to be scored), and the other units
+        that score the document."""
+        readers = self.doc.readers()
+        holder = next((u for u in reversed(readers) if u.offset <= span.start), readers[0])
+        text = self.doc.text
+        a, b = holder.offset, holder.offset + holder.length
+        variant = text[a:span.start] + text[span.end:b]
+        if not variant.strip():
+            variant = "."  # nothing left to read: a neutral stand-in
+        changed = _Unit(self.doc, holder.offset, len(variant), holder.sentence, variant)
+        return changed, [u for u in readers if u is not holder]
+
+    def result(self) -> Result:
+        analyzer, doc = self.analyzer, self.doc
+        text = doc.text
+        hits = sorted({(h.start, h.end): h for u in doc.units for h in u.hits}.values(),
+                      key=lambda h: -abs(h.weight))
+        # The model read a placeholder where a term stood: its spans there say nothing.
+        evidence = [Evidence(h.start, h.end, text[h.start:h.end], h.weight, source="term")
+                    for h in hits] + [
+            Evidence(c.start, c.end, text[c.start:c.end], round(c.polarity, 4))
+            for c in self.support + self.opposing
+            if not any(c.start < h.end and h.start < c.end for h in hits)]
+        guess = doc.language
+        reason = guess.review_reason if guess is not None else None
+        confidence = max(self.scores.values())
+        if reason is None and confidence < analyzer.review_threshold:
+            reason = f"low confidence: {confidence:.2f} < {analyzer.review_threshold:.2f}"
+        return Result(text=text, label=self.label, scores=self.scores,
+                      model=analyzer.model.id, needs_review=reason is not None,
+                      review_reason=reason, sentences=self.sentences,
+                      evidence=tuple(evidence) if analyzer.explain else (),
+                      language=guess.language if guess is not None else None)

@@ -6,6 +6,44 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
+# A document label may also be "mixed": confidently positive and confidently negative
+# sentences in one text. Its scores stay over LABELS.
+MIXED = "mixed"
+DOCUMENT_LABELS: tuple[str, ...] = (*LABELS, MIXED)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a text: ``text[start:end]``, its label and calibrated scores."""
+
+    start: int
+    end: int
+    label: str
+    scores: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "label": self.label,
+                "scores": dict(self.scores)}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A span that drove the label: ``text[start:end]``.
+
+    ``weight`` is signed by polarity: above zero the span pushes the text towards
+    positive, below zero towards negative (in calibrated logit units). Evidence is listed
+    most influential first for the label given.
+    """
+
+    start: int
+    end: int
+    text: str
+    weight: float
+    source: str = "model"  # "model", or "term" for a span the user's term list decides
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text,
+                "weight": self.weight, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -13,10 +51,14 @@ class Result:
     """The analysis of one text.
 
     ``scores`` are calibrated probabilities over ``negative``, ``neutral`` and ``positive``
-    that sum to 1; ``confidence`` is the top score. ``needs_review`` is set when a person
-    should look (low confidence, empty or invalid input, text the model cannot read well),
-    and ``review_reason`` says why. ``error`` is set only for an item that could not be
-    analysed at all (for example a value that is not a string in ``analyze_many``).
+    that sum to 1; ``confidence`` is the top score. ``label`` is the top-scoring label, or
+    ``"mixed"`` when the text holds confidently positive and confidently negative
+    sentences (``polarity`` then still names the top score). ``sentences`` gives each
+    sentence's offsets, label and scores; ``evidence`` the spans that drove the label.
+    ``needs_review`` is set when a person should look (low confidence, empty or invalid
+    input, a language the model was not trained for), and ``review_reason`` says why.
+    ``error`` is set only for an item that could not be analysed at all (for example a
+    value that is not a string in ``analyze_many``).
 
     >>> r = Result(text="Great service", label="positive",
     ...            scores={"negative": 0.02, "neutral": 0.08, "positive": 0.9},
@@ -32,12 +74,24 @@ class Result:
     needs_review: bool = False
     review_reason: str | None = None
     error: str | None = None
+    sentences: tuple[Sentence, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    language: str | None = None
     confidence: float = field(init=False)
 
     def __post_init__(self) -> None:
         # A private copy, so a caller mutating its dict cannot change the Result.
         object.__setattr__(self, "scores", dict(self.scores))
         object.__setattr__(self, "confidence", max(self.scores.values()))
+        if not isinstance(self.sentences, tuple):
+            object.__setattr__(self, "sentences", tuple(self.sentences))
+        if not isinstance(self.evidence, tuple):
+            object.__setattr__(self, "evidence", tuple(self.evidence))
+
+    @property
+    def polarity(self) -> str:
+        """The top-scoring of positive, negative and neutral (``label`` unless mixed)."""
+        return max(self.scores, key=self.scores.__getitem__)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-serialisable dict of every field."""
@@ -50,4 +104,7 @@ class Result:
             "review_reason": self.review_reason,
             "error": self.error,
             "model": self.model,
+            "language": self.language,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "evidence": [e.to_dict() for e in self.evidence],
         }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from frankly.batch.tables import Chunk, TableReader, open_table, open_writer
 from frankly.errors import DataError
-from frankly.result import LABELS, Result
+from frankly.result import DOCUMENT_LABELS, Result
 
 if TYPE_CHECKING:
     from frankly.analyzer import Analyzer
@@ -24,10 +24,12 @@ CHUNK_ROWS = 8192
 # How often (in texts) the progress callback hears about progress inside a chunk.
 PROGRESS_EVERY = 64
 OUTPUT_FIELDS = ("label", "score_negative", "score_neutral", "score_positive", "confidence",
-                 "needs_review", "review_reason", "error")
+                 "needs_review", "review_reason", "error", "language", "evidence")
+EVIDENCE_SHOWN = 3  # spans written to the evidence column, most influential first
 OUTPUT_TYPES = {"label": "string", "score_negative": "float", "score_neutral": "float",
                 "score_positive": "float", "confidence": "float", "needs_review": "bool",
-                "review_reason": "string", "error": "string"}
+                "review_reason": "string", "error": "string", "language": "string",
+                "evidence": "string"}
 # Put before a prediction column whose name the input already uses (its own "label").
 CLASH_PREFIX = "frankly_"
 
@@ -39,7 +41,7 @@ class Summary:
     """Counts of an analysis: texts per label, texts needing review, texts that failed."""
 
     n: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DOCUMENT_LABELS, 0))
     needs_review: int = 0
     errors: int = 0
     model: str = ""
@@ -76,7 +78,10 @@ def result_fields(result: Result) -> dict[str, Any]:
     return {"label": result.label, "score_negative": scores.get("negative"),
             "score_neutral": scores.get("neutral"), "score_positive": scores.get("positive"),
             "confidence": result.confidence, "needs_review": result.needs_review,
-            "review_reason": result.review_reason, "error": result.error}
+            "review_reason": result.review_reason, "error": result.error,
+            "language": result.language,
+            "evidence": "; ".join(f"{e.text} ({e.weight:+.2f})"
+                                  for e in result.evidence[:EVIDENCE_SHOWN]) or None}
 
 
 def require_columns(reader: TableReader, wanted: dict[str, str]) -> None:
@@ -110,10 +115,12 @@ def analyze_chunks(reader: TableReader, analyzer: Analyzer, text_column: str, *,
 
 def analyze_table(reader: TableReader, output: str | Path, model: Analyzer | str | Path, *,
                   text_column: str = "text", output_format: str | None = None,
-                  batch_size: int = 64, progress: Progress | None = None) -> Summary:
+                  batch_size: int = 64, progress: Progress | None = None,
+                  analyzer_options: dict[str, Any] | None = None) -> Summary:
     """Analyse ``reader``'s ``text_column`` into ``output`` (all input columns kept).
 
     The model is loaded only after the input and output were checked, so a typo fails fast.
+    ``analyzer_options`` go to the Analyzer built for a model name or path.
     """
     require_columns(reader, {text_column: "--text-column"})
     names = output_names(reader.columns)
@@ -126,7 +133,7 @@ def analyze_table(reader: TableReader, output: str | Path, model: Analyzer | str
         else:
             from frankly.analyzer import Analyzer
 
-            analyzer = Analyzer(model)
+            analyzer = Analyzer(model, **(analyzer_options or {}))
         for chunk, results in analyze_chunks(reader, analyzer, text_column,
                                              batch_size=batch_size, progress=progress):
             rows = []
@@ -147,7 +154,7 @@ def analyze_file(input: str | Path, output: str | Path, model: Analyzer | str | 
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "in.csv").write_text("id,text\\n1,Lovely staff and a quick refund\\n")
     >>> frankly.batch.analyze_file(d / "in.csv", d / "out.jsonl", "fast").counts
-    {'negative': 0, 'neutral': 0, 'positive': 1}
+    {'negative': 0, 'neutral': 0, 'positive': 1, 'mixed': 0}
     """
     with open_table(input, input_format) as reader:
         return analyze_table(reader, output, model, text_column=text_column,

@@ -9,8 +9,10 @@ import shutil
 import sys
 from typing import IO, Any
 
-from frankly.cli.common import (Progress, UsageError, add_format_option, add_model_option,
-                                add_progress_option, positive_int, want_progress)
+from frankly.cli.common import (Progress, UsageError, add_analysis_options,
+                                add_format_option, add_model_option, add_progress_option,
+                                analyzer_options, build_analyzer, positive_int,
+                                want_progress)
 
 EXAMPLES = """\
 examples:
@@ -20,10 +22,13 @@ examples:
   frankly analyze --input tickets.jsonl --json --model fast
   frankly analyze -- "-1 star, never again"           # -- before a text starting with -
 
-With --output, every input column is kept and these are added: label, score_negative,
-score_neutral, score_positive, confidence, needs_review, review_reason, error (empty
-unless the row could not be analysed). A column the input already has (say its own
-"label") keeps its name and the new one is prefixed: frankly_label. Every input row
+With --output, every input column is kept and these are added: label (positive,
+negative, neutral, or mixed when the text holds confidently positive and confidently
+negative sentences), score_negative, score_neutral, score_positive, confidence,
+needs_review, review_reason, error (empty unless the row could not be analysed),
+language, and evidence (the spans that drove the label, with signed weights). A column
+the input already has (say its own "label") keeps its name and the new one is prefixed:
+frankly_label. Every input row
 gets one output row; an empty or invalid text gets needs_review and the reason. The
 output is written to a temporary file and renamed at the end.
 """
@@ -48,6 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-t", "--text-column", default="text", metavar="COLUMN",
                    help="column of --input holding the texts (default: text)")
     add_model_option(p)
+    add_analysis_options(p)
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="texts per model call (default: 64)")
     p.add_argument("--json", action="store_true",
@@ -102,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             progress = Progress(reader.total_rows) if show_bar else None
             try:
                 summary = analyze_table(reader, args.output, args.model,
+                                        analyzer_options=analyzer_options(args),
                                         text_column=args.text_column,
                                         output_format=args.output_format,
                                         batch_size=args.batch_size, progress=progress)
@@ -114,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
         require_columns(reader, {args.text_column: "--text-column"})
         # The bar shares the terminal with the table only when stdout goes elsewhere.
         show_bar = show_bar and (args.progress or not _isatty(sys.stdout))
-        return show(reader, args.model, text_column=args.text_column, as_json=args.json,
-                    batch_size=args.batch_size, progress=show_bar)
+        return show(reader, build_analyzer(args), text_column=args.text_column,
+                    as_json=args.json, batch_size=args.batch_size, progress=show_bar)
 
 
 def run_demo(args: argparse.Namespace) -> int:

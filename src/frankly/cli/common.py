@@ -45,6 +45,33 @@ def add_model_option(parser: argparse.ArgumentParser, default: str = "accurate")
                              f"(default: {default})")
 
 
+def add_analysis_options(parser: argparse.ArgumentParser, evidence: bool = True) -> None:
+    """--terms (and --evidence/--no-evidence): how the Analyzer reads texts."""
+    parser.add_argument("--terms", metavar="FILE",
+                        help="CSV or TSV of 'term,polarity' rows fixing brand terms: "
+                             "positive, negative, neutral or a signed weight (e.g. "
+                             "'Killer Queen,neutral')")
+    if evidence:
+        parser.add_argument("--evidence", action=argparse.BooleanOptionalAction, default=True,
+                            help="find the spans that drove each label (default: on; "
+                                 "--no-evidence is about twice as fast)")
+
+
+def analyzer_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of the Analyzer the options ask for (reads the terms file)."""
+    from frankly.terms import Terms
+
+    terms = Terms.from_file(args.terms) if getattr(args, "terms", None) else None
+    return {"terms": terms, "explain": getattr(args, "evidence", True)}
+
+
+def build_analyzer(args: argparse.Namespace) -> Any:
+    """The Analyzer the options ask for (the model is loaded here)."""
+    from frankly.analyzer import Analyzer
+
+    return Analyzer(args.model, **analyzer_options(args))
+
+
 def add_progress_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show a progress bar on stderr (default: when stderr is a "

@@ -7,14 +7,15 @@ import json
 import sys
 from typing import IO, Any
 
-from frankly.cli.common import (Progress, add_format_option, add_label_options,
-                                add_model_option, add_progress_option, positive_int,
-                                want_progress)
+from frankly.cli.common import (Progress, add_analysis_options, add_format_option,
+                                add_label_options, add_model_option, add_progress_option,
+                                positive_int, want_progress)
 
 EXAMPLES = """\
 examples:
   frankly evaluate --input labelled.csv --text-column comment --label-column sentiment
-  frankly evaluate --input tweets.jsonl --label-map 'happy=positive,angry=negative' --json
+  frankly evaluate --input tweets.jsonl --label-map 'good=positive,bad=negative' --json
+  frankly evaluate --input reviews.csv --terms brand-terms.csv   # before and after the terms
 
 Labels: positive/negative/neutral, pos/neg/neu and 0/1/2 (0 negative, 1 neutral,
 2 positive, as in TweetEval) are understood in any case; name others with --label-map.
@@ -36,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_format_option(p)
     add_label_options(p)
     add_model_option(p)
+    add_analysis_options(p, evidence=False)
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="texts per model call (default: 64)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -44,24 +46,48 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from frankly.terms import Terms
+
+    terms = Terms.from_file(args.terms) if args.terms else None
+    report = _evaluate(args, None)
+    if terms is None:
+        if args.json:
+            print(json.dumps(report, indent=None))
+        else:
+            print_report(report, sys.stdout)
+        return 0
+    with_terms = _evaluate(args, terms)
+    if args.json:
+        print(json.dumps({"without_terms": report, "with_terms": with_terms}, indent=None))
+        return 0
+    print(f"without the terms in {args.terms}:")
+    print_report(report, sys.stdout)
+    print(f"\nwith the {len(terms)} terms in {args.terms}:")
+    print_report(with_terms, sys.stdout)
+    print("\neffect of the terms: " + ", ".join(
+        f"{name} {with_terms[key] - report[key]:+.3f}"
+        for key, name in (("accuracy", "accuracy"), ("macro_f1", "macro-F1"),
+                          ("macro_recall", "macro-recall"))))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, terms: Any) -> dict[str, Any]:
+    from frankly.analyzer import Analyzer
     from frankly.batch.tables import open_table
     from frankly.training.evaluate import evaluate_table
 
     with open_table(args.input, args.format) as reader:
         bar = Progress(reader.total_rows, "evaluating") if want_progress(args.progress) else None
+        model = args.model if terms is None else Analyzer(args.model, terms=terms,
+                                                          explain=False)
         try:
-            report = evaluate_table(reader, args.model, text_column=args.text_column,
-                                    label_column=args.label_column, label_map=args.label_map,
-                                    skip_unknown=args.skip_unknown,
-                                    batch_size=args.batch_size, progress=bar)
+            return evaluate_table(reader, model, text_column=args.text_column,
+                                  label_column=args.label_column, label_map=args.label_map,
+                                  skip_unknown=args.skip_unknown,
+                                  batch_size=args.batch_size, progress=bar)
         finally:
             if bar is not None:
                 bar.close()
-    if args.json:
-        print(json.dumps(report, indent=None))
-    else:
-        print_report(report, sys.stdout)
-    return 0
 
 
 def print_report(report: dict[str, Any], out: IO[str]) -> None:
@@ -76,6 +102,8 @@ def print_report(report: dict[str, Any], out: IO[str]) -> None:
         f"  calibration error (ECE)  {report['ece']:.3f}",
         f"  needs review             {report['needs_review']:,} "
         f"({report['needs_review'] / n:.1%})",
+        f"  labelled mixed           {report.get('mixed', 0):,} "
+        f"({report.get('mixed', 0) / n:.1%}; scored by their top label)",
     ]
     if report["skipped"]:
         shown = ", ".join(f"{k} ({v})" for k, v in report["skipped_labels"].items())

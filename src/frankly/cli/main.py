@@ -12,7 +12,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from frankly import __version__
-from frankly.cli import analyze, evaluate, train
+from frankly.cli import analyze, evaluate, explain, train
 from frankly.cli.common import UsageError
 from frankly.errors import FranklyError
 
@@ -22,6 +22,7 @@ examples:
   frankly demo                                   # analyse a sample shipped with Frankly
   frankly analyze "Support never answered my emails"
   frankly analyze --input reviews.csv --output scored.csv
+  frankly explain "Delivery was late. The blender itself is superb."
   frankly evaluate --input labelled.csv --label-column sentiment
   frankly train --input labelled.csv --output my-model
 
@@ -44,6 +45,7 @@ def build_parser() -> Parser:
     analyze.add_parser(sub)
     analyze.add_demo_parser(sub)
     evaluate.add_parser(sub)
+    explain.add_parser(sub)
     train.add_parser(sub)
     return parser
 

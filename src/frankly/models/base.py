@@ -2,18 +2,44 @@
 
 ``predict_proba(texts)`` returns calibrated probabilities with columns in ``classes_``;
 ``predict_logits(texts)`` returns the raw scores and one review note per text (or None);
+``predict_tokens(texts)`` adds, per text, the share of the logits each word carries
+(:class:`WordScores`), from which the Analyzer derives sentence scores and evidence.
 ``save(dir)`` writes a model directory that ``load(dir)`` reads back. The transformer
 model, the fast model and a user's own trained models are interchangeable behind it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from frankly.calibration import softmax
+
+
+@dataclass(frozen=True)
+class WordScores:
+    """How one text's logits break down over its words.
+
+    Both models pool additive per-token scores: ``logits = total / count**pool_power +
+    bias`` where ``total`` sums ``raw`` over the words plus ``rest`` (tokens that are no
+    word, such as the transformer's [CLS] and [SEP]), and ``count`` sums ``counts`` plus
+    ``rest_count``. The same formula over a subset of the words scores that subset (a
+    sentence) in the context of the whole text.
+    """
+
+    spans: np.ndarray       # (n_words, 2) [start, end) offsets in the text given to the model
+    raw: np.ndarray         # (n_words, n_classes) summed token scores of each word
+    counts: np.ndarray      # (n_words,) tokens or features per word
+    rest: np.ndarray        # (n_classes,) scores of tokens outside any word
+    rest_count: float
+    bias: np.ndarray        # (n_classes,) added after pooling
+
+    def pooled(self, raw: np.ndarray, count: float, pool_power: float) -> np.ndarray:
+        """Logits of a subset of words whose summed ``raw`` and token count are given."""
+        return raw / max(count, 1.0) ** pool_power + self.bias
 
 
 @runtime_checkable
@@ -27,6 +53,9 @@ class SentimentModel(Protocol):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
+    def predict_tokens(self, texts: Sequence[str]
+                       ) -> tuple[np.ndarray, list[str | None], list[WordScores]]: ...
+
     def save(self, model_dir: Path) -> None: ...
 
 
@@ -37,6 +66,15 @@ class BaseModel:
     # The Analyzer never sends smaller batches than this (when it has the texts): the fast
     # model's per-call overhead is worth spreading over many texts.
     min_batch_size: ClassVar[int] = 1
+    # logits = summed token scores / count**pool_power + bias (see WordScores).
+    pool_power: ClassVar[float] = 1.0
+    # Longest text, in characters, sent to the model in one piece; longer ones are analysed
+    # in sentence chunks. ``chunk_floor`` chars are always read whole (no truncation).
+    chunk_chars: ClassVar[int] = 1000
+    chunk_floor: ClassVar[int] = 1000
+    # Whether a short text of several sentences is also read whole (document scores in
+    # context, one more model call per token) or pooled from its sentences' readings.
+    read_whole: ClassVar[bool] = True
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -58,6 +96,27 @@ class BaseModel:
 
     def predict_logits(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
         raise NotImplementedError
+
+    def predict_tokens(self, texts: Sequence[str]
+                       ) -> tuple[np.ndarray, list[str | None], list[WordScores]]:
+        raise NotImplementedError
+
+    def predict_counts(self, texts: Sequence[str]
+                       ) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+        """Logits, notes, and each text's token (or feature) count: enough to pool texts
+        read in pieces (see :meth:`pool_bias`) without the cost of word scores."""
+        raise NotImplementedError
+
+    def overflow(self, texts: Sequence[str]) -> list[float | None]:
+        """For each text, None when the model reads it whole, else roughly the share of it
+        that fits the model's window (so the caller can cut it before running the model)."""
+        return [None] * len(texts)
+
+    def pool_bias(self) -> np.ndarray:
+        """The bias added after pooling (``WordScores.bias``), the same for every text."""
+        if not hasattr(self, "_pool_bias"):
+            self._pool_bias = self.predict_tokens(["ok"])[2][0].bias
+        return self._pool_bias
 
     def calibrate(self, logits: np.ndarray) -> np.ndarray:
         """Calibrated probabilities from raw logits (prior correction, then temperature)."""

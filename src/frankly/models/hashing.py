@@ -66,6 +66,30 @@ def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.n
     # One normalisation pass over the whole batch, then each text padded with one space on
     # either side, so a text gets the same features alone or in any batch (empty ones too).
     joined = normalize("\x00".join(t.replace("\x00", " ") for t in texts), lower=True)
+    docs, buckets, _ = _hash(joined, spec, positions=False)
+    return docs, buckets
+
+
+def hash_words(normalized: list[str], spec: HashingSpec
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features of texts already normalised (lower-cased, no NUL), with the word each
+    feature belongs to: ``(doc, bucket, word)``, ``word`` counting the space-separated
+    words of its text from 0. A character n-gram belongs to the word holding its middle
+    character (one on a space, to the next word); a bigram to its second word."""
+    docs, buckets, anchors = _hash("\x00".join(normalized), spec, positions=True)
+    data = "\x00".join(" " + part + " " for part in normalized).encode("utf-8", "replace")
+    b = np.frombuffer(data, dtype=np.uint8)
+    seps = np.cumsum((b == 32) | (b == 0))
+    # Each text starts with NUL (except the first) and its padding space: its first word
+    # has the separator count of that space.
+    first = np.flatnonzero(np.concatenate(([True], b[:-1] == 0)))
+    n_words = np.array([t.count(" ") + 1 for t in normalized], dtype=np.int64)
+    word = np.minimum(seps[anchors] - seps[first][docs], n_words[docs] - 1)
+    return docs, buckets, word
+
+
+def _hash(joined: str, spec: HashingSpec, positions: bool
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     padded = "\x00".join(" " + part.strip() + " " for part in joined.split("\x00"))
     data = padded.encode("utf-8", "replace")
     b = np.frombuffer(data, dtype=np.uint8)
@@ -73,7 +97,7 @@ def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.n
     prefix = np.concatenate(([0], np.cumsum(sep)))  # separators before each position
     docs_at = prefix[:-1]
     b64 = b.astype(np.uint64)
-    docs_out, buckets_out = [], []
+    docs_out, buckets_out, anchors_out = [], [], []
 
     h = b64
     for n in range(1, max(spec.char_orders, default=0) + 1):
@@ -83,6 +107,8 @@ def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.n
             valid = prefix[n:] == prefix[:-n]
             docs_out.append(docs_at[: len(valid)][valid])
             buckets_out.append(_bucket(h[valid], _SALT["char"] + n, spec.bits))
+            if positions:
+                anchors_out.append(np.flatnonzero(valid) + (n - 1) // 2)
 
     if spec.words:
         isword = ((b >= 97) & (b <= 122)) | ((b >= 48) & (b <= 57)) | (b == 39) | (b >= 128)
@@ -96,18 +122,26 @@ def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.n
             wdoc = docs_at[starts]
             docs_out.append(wdoc)
             buckets_out.append(_bucket(wh, _SALT["word"], spec.bits))
+            if positions:
+                anchors_out.append(starts)
             if spec.negation:
                 negated = _negated(b, wh, wdoc, starts, ends)
                 docs_out.append(wdoc[negated])
                 buckets_out.append(_bucket(wh[negated], _SALT["negated"], spec.bits))
+                if positions:
+                    anchors_out.append(starts[negated])
             if spec.bigrams and len(wh) > 1:
                 same = wdoc[1:] == wdoc[:-1]
                 docs_out.append(wdoc[1:][same])
                 buckets_out.append(_bucket(wh[:-1][same] * _P + wh[1:][same],
                                            _SALT["bigram"], spec.bits))
+                if positions:
+                    anchors_out.append(starts[1:][same])
     if not docs_out:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
-    return np.concatenate(docs_out), np.concatenate(buckets_out)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(0, dtype=np.uint64), empty if positions else None
+    return (np.concatenate(docs_out), np.concatenate(buckets_out),
+            np.concatenate(anchors_out) if positions else None)
 
 
 def _word_hash(word: str) -> np.uint64:

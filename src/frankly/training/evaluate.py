@@ -11,7 +11,7 @@ from frankly.batch import job
 from frankly.batch.job import require_columns
 from frankly.batch.tables import TableReader, open_table
 from frankly.errors import DataError
-from frankly.result import LABELS
+from frankly.result import LABELS, MIXED
 from frankly.training.labels import KNOWN_HELP, LabelMapper
 
 if TYPE_CHECKING:
@@ -64,7 +64,8 @@ def evaluate_table(reader: TableReader, model: Analyzer | str | Path, *, text_co
     """The classification report of ``model`` on ``reader`` (see ``classification_report``).
 
     Rows with empty or invalid text are kept: they count as the model's answer for them
-    (neutral, flagged for review), as they would in production.
+    (neutral, flagged for review), as they would in production. A text labelled "mixed"
+    counts as its top score (``Result.polarity``): the gold labels have three classes.
     """
     import numpy as np
 
@@ -76,14 +77,15 @@ def evaluate_table(reader: TableReader, model: Analyzer | str | Path, *, text_co
     y_true: list[int] = []
     y_pred: list[int] = []
     probs: list[list[float]] = []
-    rows = review = 0
+    rows = review = mixed = 0
     for n_rows, texts, gold in labelled_chunks(reader, text_column, label_column, label_map,
                                                skip_unknown, skipped):
         if analyzer is None:  # loaded after the first chunk's labels were checked
-            analyzer = Analyzer(model)  # type: ignore[arg-type]
+            analyzer = Analyzer(model, explain=False)  # type: ignore[arg-type]
         for label, result in zip(gold, analyzer.analyze_many(texts, batch_size=batch_size)):
             y_true.append(LABELS.index(label))
-            y_pred.append(LABELS.index(result.label))
+            y_pred.append(LABELS.index(result.polarity))
+            mixed += result.label == MIXED
             probs.append([result.scores[name] for name in LABELS])
             review += result.needs_review
         rows += n_rows
@@ -99,7 +101,7 @@ def evaluate_table(reader: TableReader, model: Analyzer | str | Path, *, text_co
     report.update(input=reader.name, model=analyzer.model.id, text_column=text_column,
                   label_column=label_column, rows=rows, skipped=sum(skipped.values()),
                   skipped_labels=dict(skipped.most_common(SKIPPED_SHOWN)),
-                  needs_review=review)
+                  needs_review=review, mixed=mixed)
     return report
 
 

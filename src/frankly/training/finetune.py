@@ -89,7 +89,7 @@ def _batches(tok, texts: Sequence[str], idx: Sequence[int], batch_size: int):
 
     for start in range(0, len(idx), batch_size):
         chunk = idx[start:start + batch_size]
-        encs = tok.encode_batch([normalize(texts[i]) for i in chunk])
+        encs = tok.encode_batch([normalize(texts[i], emoji=True) for i in chunk])
         width = max(len(e.ids) for e in encs)
         ids = torch.zeros((len(encs), width), dtype=torch.long)
         mask = torch.zeros((len(encs), width), dtype=torch.long)
@@ -214,7 +214,8 @@ def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], o
 
 def export_onnx(state_path: Path, out_dir: Path, base_dir: Path | None = None,
                 quantize: bool = True) -> Path:
-    """Export a fine-tuned state to ``model.onnx`` (int8 per-channel when ``quantize``)."""
+    """Export a fine-tuned state to ``model.onnx`` (int8 per-channel when ``quantize``),
+    with the ``token_logits`` output (see :func:`add_token_output`)."""
     _require_torch()
     import torch
 
@@ -231,6 +232,7 @@ def export_onnx(state_path: Path, out_dir: Path, base_dir: Path | None = None,
                       dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
                                     "attention_mask": {0: "batch", 1: "seq"},
                                     "logits": {0: "batch"}})
+    add_token_output(fp32)  # before quantisation: the head must still be one Gemm
     if not quantize:
         return fp32
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -257,6 +259,44 @@ def write_transformer_dir(onnx_file: Path, out_dir: Path, config: dict) -> dict:
               "base": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)"}
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return config
+
+
+TOKEN_OUTPUT = "token_logits"
+
+
+def add_token_output(onnx_path: Path, out_path: Path | None = None) -> Path:
+    """Add a ``token_logits`` output: the linear head applied to every token's state.
+
+    The classifier mean-pools the token states and applies a linear head, so
+    ``logits = token_logits.sum(1) / n_tokens + bias`` exactly: each token's share of the
+    logits at no extra cost. Frankly uses it for evidence and sentence scores.
+    """
+    import onnx
+    from onnx import helper
+
+    model = onnx.load(str(onnx_path))
+    graph = model.graph
+    if any(o.name == TOKEN_OUTPUT for o in graph.output):
+        return onnx_path
+    producer = {out: node for node in graph.node for out in node.output}
+    head = producer["logits"]
+    pooled = producer[head.input[0]]            # Div: summed states / token count
+    summed = producer[pooled.input[0]]          # ReduceSum over the sequence
+    if (head.op_type, pooled.op_type, summed.op_type) != ("Gemm", "Div", "ReduceSum"):
+        raise ValueError(f"{onnx_path}: not a mean-pooled linear-head graph")
+    trans_b = any(a.name == "transB" and a.i == 1 for a in head.attribute)
+    weight = head.input[1]
+    if trans_b:
+        graph.node.append(helper.make_node("Transpose", [weight], ["head_weight_t"],
+                                           perm=[1, 0], name="head_weight_t"))
+        weight = "head_weight_t"
+    graph.node.append(helper.make_node("MatMul", [summed.input[0], weight], [TOKEN_OUTPUT],
+                                       name=TOKEN_OUTPUT))
+    graph.output.append(helper.make_tensor_value_info(
+        TOKEN_OUTPUT, onnx.TensorProto.FLOAT, ["batch", "seq", len(LABELS)]))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out_path or onnx_path))
+    return out_path or onnx_path
 
 
 def store_weights_fp16(fp32_path: Path, out_path: Path, min_size: int = 1024) -> Path:
