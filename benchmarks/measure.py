@@ -89,11 +89,12 @@ def load_system(name: str) -> tuple[PredictMany, PredictOne, dict[str, Any]]:
         raise Skipped(f"model not built yet: {model_path(name)} does not exist")
     analyzer = frankly.load(name)
 
+    # Scored as three classes: a "mixed" text counts as its top score (Result.polarity).
     def frankly_many(texts: list[str]) -> list[str]:
-        return [r.label for r in analyzer.analyze_many(texts, batch_size=FRANKLY_BATCH_SIZE)]
+        return [r.polarity for r in analyzer.analyze_many(texts, batch_size=FRANKLY_BATCH_SIZE)]
 
     def frankly_one(text: str) -> str:
-        return analyzer.analyze(text).label
+        return analyzer.analyze(text).polarity
 
     return frankly_many, frankly_one, {"kind": "frankly", "model": analyzer.model.id,
                                        "model_kind": analyzer.model.kind,
@@ -218,6 +219,13 @@ def run_worker(name: str, data: Path, limit: int | None, seed: int, min_time: fl
         out["calibration"] = calibration(name, dev_sets)
     texts = [t for t, _ in dev_sets[THROUGHPUT_SET]]
     out["throughput"] = throughput(predict_many, texts, min_time, repeats)
+    if info["kind"] == "frankly":
+        import frankly
+
+        plain = frankly.Analyzer(name, explain=False)
+        out["throughput_no_evidence"] = throughput(
+            lambda batch: [r.polarity for r in plain.analyze_many(
+                batch, batch_size=FRANKLY_BATCH_SIZE)], texts, min_time, repeats)
     out["latency"] = latency(predict_one, texts, latency_n)
     out["rss_end_mb"] = rss_mb()
     out["peak_rss_mb"] = peak_rss_mb()

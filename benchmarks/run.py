@@ -32,6 +32,14 @@ FRANKLY_BUILTIN = ("accurate", "fast")
 HEAVY_MODULES = ("onnxruntime", "torch", "fastapi", "pyarrow", "pyspark")
 IMPORT_RUNS = 5
 WORKER_TIMEOUT_S = 1200
+# Further sections, each its own script run in a fresh process after the systems; their
+# Markdown is appended to RESULTS.md (issue 3: probes, documents, language).
+SECTIONS = {
+    "probes": ["probes.py"],
+    "documents": ["documents.py", "--data", "{data}"],
+    "language": ["language.py", "--data", "{data}"],
+}
+SECTION_TIMEOUT_S = 3600
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,6 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-n", type=int, default=300,
                         help="texts timed one at a time for p50/p95 latency (default: 300)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"further sections to run and append, comma-separated, or "
+                             f"'none' (default: {','.join(SECTIONS)})")
     parser.add_argument("--worker", metavar="SYSTEM", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 2:
@@ -63,6 +74,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not args.data.is_dir():
         parser.error(f"no data folder at {args.data}: pass --data pointing at shared/data")
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    args.sections = [] if args.sections == "none" else [
+        s.strip() for s in args.sections.split(",") if s.strip()]
+    for section in args.sections:
+        if section not in SECTIONS:
+            parser.error(f"unknown section {section!r}: use {', '.join(SECTIONS)} or none")
     for name in args.systems:
         if name not in PEERS + FRANKLY_BUILTIN and not Path(name).is_dir():
             parser.error(f"unknown system {name!r}: use {', '.join(FRANKLY_BUILTIN + PEERS)} "
@@ -95,6 +111,21 @@ def run_system(name: str, args: argparse.Namespace) -> dict[str, Any]:
         return {"system": name, "status": "error", "reason": tail[0],
                 "stderr": proc.stderr[-4000:], "wall_s": wall}
     return {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": wall}
+
+
+def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one section's script; its stdout is the Markdown to append."""
+    script, *rest = SECTIONS[name]
+    cmd = [sys.executable, str(HERE / script), *(a.format(data=args.data) for a in rest)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=SECTION_TIMEOUT_S)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0 and not proc.stdout.strip():
+        tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        return {"status": "error", "wall_s": wall,
+                "markdown": f"## {name}\n\nThe {script} section failed: {tail[0]}\n"}
+    return {"status": "ok" if proc.returncode == 0 else f"exit {proc.returncode}",
+            "wall_s": wall, "markdown": proc.stdout.strip() + "\n"}
 
 
 def _time_python(code: str) -> tuple[float, str]:
@@ -215,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
               + (f": {system['reason']}" if system["status"] != "ok" else ""),
               file=sys.stderr, flush=True)
     results["ratios"] = ratios(results["systems"])
+    results["sections"] = {}
+    for section in args.sections:
+        print(f"section {section} ...", end=" ", file=sys.stderr, flush=True)
+        results["sections"][section] = run_section(section, args)
+        print(results["sections"][section]["status"], file=sys.stderr, flush=True)
     results["targets"] = targets.check(results)
     results["meta"]["load_average_at_end"] = os.getloadavg()[0]
     results["meta"]["total_s"] = time.perf_counter() - start
@@ -222,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     json_path = args.out.with_name("results.json")
     json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    args.out.write_text(render.markdown(results), encoding="utf-8")
+    args.out.write_text(render.markdown(results) + "".join(
+        "\n" + section["markdown"] for section in results["sections"].values()),
+        encoding="utf-8")
     print(f"wrote {args.out} and {json_path} in {results['meta']['total_s']:.0f} s",
           file=sys.stderr)
     return 1 if any(s["status"] == "error" for s in results["systems"].values()) else 0
