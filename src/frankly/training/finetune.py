@@ -262,6 +262,64 @@ def write_transformer_dir(onnx_file: Path, out_dir: Path, config: dict) -> dict:
 
 
 TOKEN_OUTPUT = "token_logits"
+# Static int8: calibration texts are read up to this many tokens (training texts are short).
+CALIBRATION_LENGTH = 64
+LARGE_TABLE = 100_000  # initializers this big (the embedding tables) are stored as float16
+
+
+def quantize_static_int8(fp32_path: Path, out_path: Path, calibration_texts: Sequence[str],
+                         tokenizer_path: Path) -> Path:
+    """Quantise MatMul and Gemm weights (per channel) and activations (ranges fixed at build
+    time: min and max over ``calibration_texts``) to int8, so the model runs about
+    1.5x faster and, unlike dynamic quantisation, a text's scores never depend on the other
+    texts in its batch. The embedding tables stay float, stored as float16 (rounded before
+    calibration, so the ranges are measured on the values that ship)."""
+    import numpy as np
+    import onnx
+    import tokenizers
+    from onnx import numpy_helper
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
+                                          QuantFormat, QuantType, quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    work = out_path.parent
+    rounded, pre, staged = (work / "q-rounded.onnx", work / "q-pre.onnx",
+                            work / "q-static.onnx")
+    model = onnx.load(str(fp32_path))
+    for init in model.graph.initializer:
+        array = numpy_helper.to_array(init)
+        if array.dtype == np.float32 and array.size >= LARGE_TABLE:
+            init.CopyFrom(numpy_helper.from_array(
+                array.astype(np.float16).astype(np.float32), init.name))
+    onnx.save(model, str(rounded))
+    quant_pre_process(str(rounded), str(pre), skip_symbolic_shape=True)
+    tok = tokenizers.Tokenizer.from_file(str(tokenizer_path))
+    tok.no_padding()
+    tok.enable_truncation(CALIBRATION_LENGTH)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.texts = iter(calibration_texts)
+
+        def get_next(self) -> dict | None:
+            text = next(self.texts, None)
+            if text is None:
+                return None
+            ids = np.array([tok.encode(normalize(text, emoji=True)).ids], dtype=np.int64)
+            return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+
+    quantize_static(str(pre), str(staged), Reader(), quant_format=QuantFormat.QDQ,
+                    per_channel=True, weight_type=QuantType.QInt8,
+                    activation_type=QuantType.QUInt8,
+                    # MinMax: the histogram methods keep every activation of every
+                    # calibration text in memory (1,500 texts ran out of 24 GB).
+                    calibrate_method=CalibrationMethod.MinMax,
+                    op_types_to_quantize=["MatMul", "Gemm"],
+                    extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
+    store_weights_fp16(staged, out_path, min_size=LARGE_TABLE)
+    for path in (rounded, pre, staged):
+        path.unlink(missing_ok=True)
+    return out_path
 
 
 def add_token_output(onnx_path: Path, out_path: Path | None = None) -> Path:
