@@ -124,8 +124,11 @@ def run_section(name: str, args: argparse.Namespace) -> dict[str, Any]:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
         return {"status": "error", "wall_s": wall,
                 "markdown": f"## {name}\n\nThe {script} section failed: {tail[0]}\n"}
+    text = proc.stdout.strip()
+    if not text.startswith("#"):
+        text = f"## {name.capitalize()}\n\n{text}"
     return {"status": "ok" if proc.returncode == 0 else f"exit {proc.returncode}",
-            "wall_s": wall, "markdown": proc.stdout.strip() + "\n"}
+            "wall_s": wall, "markdown": text + "\n"}
 
 
 def _time_python(code: str) -> tuple[float, str]:
