@@ -8,12 +8,13 @@ How a text is read:
 
 1. It is split into sentences (``frankly.text.sentences``), with offsets in the text.
 2. A text up to ``model.chunk_chars`` characters goes to the model whole; a longer one in
-   chunks of whole sentences (a sentence longer than a chunk is cut at whitespace). A
-   chunk the model still cannot read whole (more tokens than its window) is cut again to
-   ``model.chunk_floor`` characters, which always fit: nothing is silently truncated.
-3. A text of several sentences is read whole and each sentence on its own, so a sentence's
-   scores do not take the tone of its neighbours. A long text's document scores pool the
-   token scores of all its pieces, exactly as the model pools the tokens of one text.
+   sentences (a sentence longer than a chunk is cut at whitespace). A piece with more
+   tokens than the model's window is cut further before the model runs (to the share of
+   it that fits, at most ``model.chunk_floor`` characters): nothing is silently truncated.
+3. A text of several sentences is also read sentence by sentence, so a sentence's scores
+   do not take the tone of its neighbours (the transformer reads the whole text too, for
+   document scores in context: ``model.read_whole``). Otherwise the document's scores
+   pool the token scores of its pieces, exactly as the model pools the tokens of one text.
 4. Scores are calibrated (prior correction, temperature). The label is the top score, or
    "mixed" when one sentence is confidently positive and another confidently negative
    (both at least ``mixed_threshold``, chosen on dev data and stored in the model config).
@@ -215,22 +216,24 @@ class Analyzer:
         return units
 
     def _score(self, units: list[_Unit], batch_size: int) -> None:
-        """Run the model over the units, first cutting any too long for its window."""
-        pending = units
+        """Run the model over the units, first cutting any too long for its window. Work
+        goes batch by batch, so memory follows the batch, not the length of the text."""
+        pending = sorted(units, key=lambda u: u.length)
         while pending:
-            ratios = self.model.overflow([u.text or "" for u in pending])
-            fits = [u for u, r in zip(pending, ratios) if r is None or u.length <= 1]
-            pending = [piece for u, r in zip(pending, ratios) if r is not None and u.length > 1
-                       for piece in self._cut(u, r)]
-            fits.sort(key=lambda u: u.length)
-            for start in range(0, len(fits), batch_size):
-                batch = fits[start:start + batch_size]
-                for unit, (note, hits) in zip(batch, self._predict(batch)):
+            cut: list[_Unit] = []
+            for start in range(0, len(pending), batch_size):
+                batch = pending[start:start + batch_size]
+                ratios = self.model.overflow([u.text or "" for u in batch])
+                fits = [u for u, r in zip(batch, ratios) if r is None or u.length <= 1]
+                cut += [piece for u, r in zip(batch, ratios) if r is not None and u.length > 1
+                        for piece in self._cut(u, r)]
+                for unit, (note, hits) in zip(fits, self._predict(fits) if fits else []):
                     if isinstance(note, Exception):
                         unit.doc.error = f"{type(note).__name__}: {note}"
                     else:
                         unit.hits = hits
                         self._keep(unit)
+            pending = sorted(cut, key=lambda u: u.length)
 
     def _keep(self, unit: _Unit) -> None:
         doc = unit.doc
