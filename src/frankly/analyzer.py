@@ -211,6 +211,9 @@ class Analyzer:
             units.append(_Unit(doc, 0, len(text), None, text))
         if len(sentences) > 1 or doc.long:
             for k, s in enumerate(sentences):
+                if s.end - s.start <= limit:  # the common case, without chunk_sentences
+                    units.append(_Unit(doc, s.start, s.end - s.start, k, text[s.start:s.end]))
+                    continue
                 for p in chunk_sentences([s], limit, text=text):
                     units.append(_Unit(doc, p.start, p.end - p.start, k, text[p.start:p.end]))
         return units
@@ -294,31 +297,36 @@ class Analyzer:
             if len(batch) == 1:
                 return [(exc, [])]
             return [out for unit in batch for out in self._predict([unit])]
-        bias = model.pool_bias()
+        if not self.explain:  # pooled sums recovered from the logits, for the whole batch
+            counts = np.maximum(np.asarray(counts, dtype=float), 1.0)
+            raws = (logits - model.pool_bias()) * (counts ** model.pool_power)[:, None]
+            for unit, lg, raw, count in zip(batch, logits, raws, counts.tolist()):
+                unit.logits, unit.raw, unit.count = lg, raw, count
+            return [(note, hits) for note, (_, _, hits) in zip(notes, mapped)]
         for i, unit in enumerate(batch):
+            ws = words[i]
+            m = mapped[i][0]
+            spans = ws.spans
+            if m is not None and len(spans):
+                spans = np.array([m.span(int(a), int(b)) for a, b in spans],
+                                 dtype=np.int64).reshape(-1, 2)
             unit.logits = logits[i]
-            if self.explain:
-                ws = words[i]
-                m = mapped[i][0]
-                spans = ws.spans
-                if m is not None and len(spans):
-                    spans = np.array([m.span(int(a), int(b)) for a, b in spans],
-                                     dtype=np.int64).reshape(-1, 2)
-                unit.words = replace(ws, spans=spans + unit.offset)
-                unit.raw = ws.raw.sum(0) + ws.rest
-                unit.count = float(ws.counts.sum() + ws.rest_count)
-            else:
-                unit.count = float(counts[i])
-                unit.raw = (logits[i] - bias) * max(unit.count, 1.0) ** model.pool_power
+            unit.words = replace(ws, spans=spans + unit.offset)
+            unit.raw = ws.raw.sum(0) + ws.rest
+            unit.count = float(ws.counts.sum() + ws.rest_count)
         return [(note, hits) for note, (_, _, hits) in zip(notes, mapped)]
 
     def _pool(self, units: list[_Unit]) -> np.ndarray:
         """Logits of text read in several units, pooled as the model pools one text."""
+        if len(units) == 1 and not units[0].hits:
+            return units[0].logits
         hits = [h for u in units for h in u.hits]
         if len(units) == 1:
             logits = units[0].logits
         else:
-            raw = np.sum([u.raw for u in units], axis=0)
+            raw = units[0].raw.copy()  # faster than np.sum over a list for a few units
+            for u in units[1:]:
+                raw += u.raw
             count = sum(u.count for u in units)
             logits = raw / max(count, 1.0) ** self.model.pool_power + self.model.pool_bias()
         return (logits + explain.shift_vector(hits, self.model.classes_, self.model.temperature)
