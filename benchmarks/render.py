@@ -126,7 +126,8 @@ def markdown(results: dict[str, Any]) -> str:
     out += [""]
     speed = results["ratios"].get("speed_vs_vader", {})
     for name, ratio in speed.items():
-        out += [f"- Frankly {name} texts/s ÷ VADER texts/s = **{ratio:.2f}**"]
+        out += [f"- Frankly {name} texts/s ÷ VADER texts/s = **{ratio:.3g}** "
+                "(default settings, evidence on)"]
     if speed:
         out += [""]
 
