@@ -51,6 +51,12 @@ def _assemble(onnx_file: Path, out: Path) -> dict:
     return write_transformer_dir(onnx_file, out, _config())
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the repository when it lies inside it, as the card shows it."""
+    repo = Path(__file__).resolve().parents[1]
+    return path.resolve().relative_to(repo) if path.resolve().is_relative_to(repo) else path
+
+
 def _stages(work: Path) -> list[str]:
     """The command of every stage behind ``work``, first stage first (a soup lists the
     stages of each run it averages, then itself)."""
@@ -189,7 +195,7 @@ def main() -> None:
                  f"{args.work}"
                  + (f" --precision '{args.precision}'" if args.precision != "auto" else "")
                  + "` (about 6 minutes) and `python scripts/set_mixed_threshold.py "
-                 f"{args.out.relative_to(OUT.parents[3]) if args.out.is_relative_to(OUT.parents[3]) else args.out} "
+                 f"{_shown(args.out)} "
                  "--data ../shared/data`."),
     ))
 

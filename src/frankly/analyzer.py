@@ -273,9 +273,12 @@ class Analyzer:
         return [_Unit(doc, unit.offset + p.start, p.end - p.start, unit.sentence,
                       text[p.start:p.end]) for p in pieces]
 
-    def _predict(self, batch: list[_Unit]) -> list[tuple[object, list[explain.TermShift]]]:
-        """Score the units (logits, pooled sums, word scores when explaining); return each
-        one's note (overflow, or the exception that stopped it) and its term hits."""
+    def _predict(self, batch: list[_Unit], words: bool | None = None
+                 ) -> list[tuple[object, list[explain.TermShift]]]:
+        """Score the units (logits, pooled sums, and word scores when ``words``, by default
+        when explaining); return each one's note (overflow, or the exception that stopped
+        it) and its term hits."""
+        words = self.explain if words is None else words
         mapped: list[tuple[Mapped | None, str, list[explain.TermShift]]] = []
         for unit in batch:
             text = unit.text or ""
@@ -283,28 +286,28 @@ class Analyzer:
                 mapped.append((None, text, []))
                 continue
             m, hits = self.terms.apply(text)
-            mapped.append((m if hits else None, m.text,
+            mapped.append((m, text if m is None else m.text,
                            [explain.TermShift(h.start + unit.offset, h.end + unit.offset,
                                               h.weight) for h in hits]))
         model = self.model
         texts = [t for _, t, _ in mapped]
         try:
-            if self.explain:
-                logits, notes, words = model.predict_tokens(texts)
+            if words:
+                logits, notes, scores = model.predict_tokens(texts)
             else:
                 logits, notes, counts = model.predict_counts(texts)
         except Exception as exc:  # noqa: BLE001 - one bad text must not sink the batch
             if len(batch) == 1:
                 return [(exc, [])]
-            return [out for unit in batch for out in self._predict([unit])]
-        if not self.explain:  # pooled sums recovered from the logits, for the whole batch
+            return [out for unit in batch for out in self._predict([unit], words)]
+        if not words:  # pooled sums recovered from the logits, for the whole batch
             counts = np.maximum(np.asarray(counts, dtype=float), 1.0)
             raws = (logits - model.pool_bias()) * (counts ** model.pool_power)[:, None]
             for unit, lg, raw, count in zip(batch, logits, raws, counts.tolist()):
                 unit.logits, unit.raw, unit.count = lg, raw, count
             return [(note, hits) for note, (_, _, hits) in zip(notes, mapped)]
         for i, unit in enumerate(batch):
-            ws = words[i]
+            ws = scores[i]
             m = mapped[i][0]
             spans = ws.spans
             if m is not None and len(spans):
@@ -318,9 +321,6 @@ class Analyzer:
 
     def _pool(self, units: list[_Unit]) -> np.ndarray:
         """Logits of text read in several units, pooled as the model pools one text."""
-        if len(units) == 1 and not units[0].hits:
-            return units[0].logits
-        hits = [h for u in units for h in u.hits]
         if len(units) == 1:
             logits = units[0].logits
         else:
@@ -329,6 +329,7 @@ class Analyzer:
                 raw += u.raw
             count = sum(u.count for u in units)
             logits = raw / max(count, 1.0) ** self.model.pool_power + self.model.pool_bias()
+        hits = [h for u in units for h in u.hits]
         return (logits + explain.shift_vector(hits, self.model.classes_, self.model.temperature)
                 if hits else logits)
 
@@ -380,7 +381,7 @@ class Analyzer:
                 support, opposing = doc.best.get(top, ([], []))
                 outcome.support, outcome.opposing = list(support), list(opposing)
             else:
-                words = explain.merge([(0, u.words) for u in doc.readers()])  # type: ignore[misc]
+                words = explain.merge([u.words for u in doc.readers()])  # type: ignore[misc]
                 starts = np.fromiter((s.start for s in doc.sentences), dtype=np.int64,
                                      count=len(doc.sentences))
                 sentence_of = np.searchsorted(starts, words.spans[:, 0], side="right") - 1
@@ -397,7 +398,9 @@ class Analyzer:
             variants = [o.without(o.support[round_]) for o in todo]
             changed = [u for u, _ in variants]
             for start in range(0, len(changed), batch_size):
-                self._predict(changed[start:start + batch_size])
+                part = changed[start:start + batch_size]
+                for unit, (_, hits) in zip(part, self._predict(part, words=False)):
+                    unit.hits = hits  # the terms still in the variant shift it as before
             for o, (unit, others) in zip(todo, variants):
                 if unit.logits is None:
                     continue

@@ -35,13 +35,12 @@ class Candidate:
     polarity: float  # positive minus negative share, in calibrated logit units
 
 
-def merge(units: list[tuple[int, WordScores]]) -> WordScores:
-    """One WordScores for a text analysed in pieces starting at the given offsets."""
-    if len(units) == 1 and units[0][0] == 0:
-        return units[0][1]
-    ws = [w for _, w in units]
+def merge(ws: list[WordScores]) -> WordScores:
+    """One WordScores for a text analysed in pieces (spans already in the text's offsets)."""
+    if len(ws) == 1:
+        return ws[0]
     return WordScores(
-        spans=np.concatenate([w.spans + off for off, w in units]).reshape(-1, 2),
+        spans=np.concatenate([w.spans for w in ws]).reshape(-1, 2),
         raw=np.concatenate([w.raw for w in ws]),
         counts=np.concatenate([w.counts for w in ws]),
         rest=np.sum([w.rest for w in ws], axis=0),

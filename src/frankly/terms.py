@@ -75,13 +75,13 @@ class Terms:
             terms[row[0]] = row[1].strip()
         return cls(terms)
 
-    def apply(self, text: str) -> tuple[Mapped, list[TermHit]]:
-        mapped = Mapped(text, list(range(len(text))), list(range(1, len(text) + 1)))
+    def apply(self, text: str) -> tuple[Mapped | None, list[TermHit]]:
+        """What the model reads (None: the text itself, no term in it) and the hits."""
         hits = [TermHit(m.start(), m.end(), m.group(0), self.weights[m.group(0).lower()])
                 for m in self.pattern.finditer(text)]
-        if hits:
-            mapped = mapped.sub(self.pattern, lambda m: PLACEHOLDER)
-        return mapped, hits
+        if not hits:
+            return None, []
+        return Mapped.identity(text).sub(self.pattern, lambda m: PLACEHOLDER), hits
 
 
 def _weight(term: str, value: str | float) -> float:

@@ -66,7 +66,7 @@ def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.n
     # One normalisation pass over the whole batch, then each text padded with one space on
     # either side, so a text gets the same features alone or in any batch (empty ones too).
     joined = normalize("\x00".join(t.replace("\x00", " ") for t in texts), lower=True)
-    docs, buckets, _ = _hash(joined, spec, positions=False)
+    docs, buckets, _, _ = _hash(joined, spec, positions=False)
     return docs, buckets
 
 
@@ -76,9 +76,7 @@ def hash_words(normalized: list[str], spec: HashingSpec
     feature belongs to: ``(doc, bucket, word)``, ``word`` counting the space-separated
     words of its text from 0. A character n-gram belongs to the word holding its middle
     character (one on a space, to the next word); a bigram to its second word."""
-    docs, buckets, anchors = _hash("\x00".join(normalized), spec, positions=True)
-    data = "\x00".join(" " + part + " " for part in normalized).encode("utf-8", "replace")
-    b = np.frombuffer(data, dtype=np.uint8)
+    docs, buckets, anchors, b = _hash("\x00".join(normalized), spec, positions=True)
     seps = np.cumsum((b == 32) | (b == 0))
     # Each text starts with NUL (except the first) and its padding space: its first word
     # has the separator count of that space.
@@ -89,7 +87,9 @@ def hash_words(normalized: list[str], spec: HashingSpec
 
 
 def _hash(joined: str, spec: HashingSpec, positions: bool
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """``(doc, bucket, anchor, data)``: anchors (byte offsets in ``data``, the padded batch
+    as bytes) only when ``positions``."""
     padded = "\x00".join(" " + part.strip() + " " for part in joined.split("\x00"))
     data = padded.encode("utf-8", "replace")
     b = np.frombuffer(data, dtype=np.uint8)
@@ -139,9 +139,9 @@ def _hash(joined: str, spec: HashingSpec, positions: bool
                     anchors_out.append(starts[1:][same])
     if not docs_out:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, np.zeros(0, dtype=np.uint64), empty if positions else None
+        return empty, np.zeros(0, dtype=np.uint64), empty if positions else None, b
     return (np.concatenate(docs_out), np.concatenate(buckets_out),
-            np.concatenate(anchors_out) if positions else None)
+            np.concatenate(anchors_out) if positions else None, b)
 
 
 def _word_hash(word: str) -> np.uint64:

@@ -77,15 +77,23 @@ class TransformerModel(BaseModel):
         return self.window - 2  # [CLS] and [SEP] take two of the window's tokens
 
     def predict_logits(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
-        encs = self.tokenizer.encode_batch([normalize(t, emoji=True) for t in texts])
-        logits, _ = self._run_all(encs, tokens=False)
-        return logits, self._notes(encs)
+        logits, notes, _ = self.predict_counts(texts)
+        return logits, notes
 
     def overflow(self, texts: Sequence[str]) -> list[float | None]:
-        encs = self.tokenizer.encode_batch([normalize(t, emoji=True) for t in texts])
-        return [None if not enc.overflowing else
-                self.window / (len(enc.ids) + sum(len(o.ids) for o in enc.overflowing))
-                for enc in encs]
+        # WordPiece never makes more tokens than characters, and plain ASCII text spells out
+        # no emoji: such a text of up to chunk_floor characters fits without tokenising it.
+        out: list[float | None] = [None] * len(texts)
+        check = [i for i, t in enumerate(texts)
+                 if len(t) > self.chunk_floor or not t.isascii()]
+        if check:
+            encs = self.tokenizer.encode_batch(
+                [normalize(texts[i], emoji=True) for i in check])
+            for i, enc in zip(check, encs):
+                if enc.overflowing:
+                    out[i] = self.window / (len(enc.ids)
+                                            + sum(len(o.ids) for o in enc.overflowing))
+        return out
 
     def predict_counts(self, texts: Sequence[str]
                        ) -> tuple[np.ndarray, list[str | None], np.ndarray]:

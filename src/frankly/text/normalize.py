@@ -96,6 +96,11 @@ class Mapped:
     def __init__(self, text: str, starts: list[int], ends: list[int]) -> None:
         self.text, self.starts, self.ends = text, starts, ends
 
+    @classmethod
+    def identity(cls, text: str) -> "Mapped":
+        """``text`` unchanged: every character maps to itself."""
+        return cls(text, list(range(len(text))), list(range(1, len(text) + 1)))
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span behind normalised characters ``[start, end)`` (end > start)."""
         return self.starts[start], self.ends[end - 1]
@@ -143,7 +148,7 @@ def normalize_with_offsets(text: str, lower: bool = False, emoji: bool = False) 
     """
     if not text.isascii():
         text = text.encode("utf-8", "replace").decode("utf-8")  # one char for one char
-    mapped = Mapped(text, list(range(len(text))), list(range(1, len(text) + 1)))
+    mapped = Mapped.identity(text)
     if "&" in text:
         mapped = mapped.sub(_CHARREF, lambda m: html.unescape(m.group(0)))
     if lower:
