@@ -21,6 +21,8 @@ How a text is read:
 5. Evidence: the spans with the largest share for the label (``frankly.explain``); the
    best are checked by deleting them and re-scoring, and the first one listed is one whose
    removal lowers the label's probability.
+6. Urgency (``frankly.urgency``): its own phrases and model, one call per window of
+   texts; it does not read the sentiment scores (urgency is not negativity).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import numpy as np
 from frankly import explain
 from frankly.errors import InputError
 from frankly.models.base import WordScores
-from frankly.result import MIXED, Evidence, Result, Sentence
+from frankly.result import MIXED, Evidence, Result, Sentence, Urgency
 from frankly.terms import Terms
 from frankly.text.language import LanguageGuess, detect_languages
 from frankly.text.normalize import Mapped
@@ -43,11 +45,14 @@ from frankly.text.sentences import Span, chunk_sentences, split_sentences
 
 if TYPE_CHECKING:
     from frankly.models.base import BaseModel
+    from frankly.urgency import UrgencyDetector
 
 # How many batches are read ahead and sorted by length: a larger window pads less and
 # runs faster, at the cost of memory that grows with window * batch_size texts.
 SORT_WINDOW_BATCHES = 32  # measured: 3% faster than 8 for the transformer
 EMPTY_SCORES = {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+NOT_URGENT = Urgency(urgent=False, score=0.0)  # an empty text asks nothing of anyone
+NOT_ASSESSED = Urgency(urgent=False, score=None, review_reason="invalid input: not a text")
 # Used when a model's config states none (models trained before mixed labels existed).
 DEFAULT_MIXED_THRESHOLD = 0.7
 
@@ -85,6 +90,7 @@ class _Doc:
     units: list[_Unit] = field(default_factory=list)
     error: str | None = None
     language: LanguageGuess | None = None
+    urgency: Urgency | None = None
     # Long texts: the best evidence so far for each label, kept bounded as pieces arrive.
     best: dict[int, tuple[list[explain.Candidate], list[explain.Candidate]]] = field(
         default_factory=dict)
@@ -110,12 +116,16 @@ class Analyzer:
     ``explain=False`` skips evidence (the deletion checks cost about one more model call
     per text). ``terms`` fixes the polarity of brand terms: a mapping of term to
     "positive", "negative", "neutral" or a signed weight, or a :class:`Terms`.
+    ``urgency``: True (the shipped urgency phrases and model), False (``Result.urgency``
+    is None), a file of the user's own ``category,phrase[,language]`` rows added to the
+    shipped ones, or an :class:`~frankly.urgency.UrgencyDetector`.
     """
 
     def __init__(self, model: str | Path | BaseModel = "accurate", *,
                  review_threshold: float | None = None, explain: bool = True,
                  terms: Mapping[str, str | float] | Terms | None = None,
-                 mixed_threshold: float | None = None) -> None:
+                 mixed_threshold: float | None = None,
+                 urgency: bool | str | Path | UrgencyDetector = True) -> None:
         if isinstance(model, (str, Path)):
             from frankly.models.registry import load_model
 
@@ -131,11 +141,13 @@ class Analyzer:
         self.terms = terms if isinstance(terms, Terms) or terms is None else Terms(terms)
         if self.terms is not None and not len(self.terms):
             self.terms = None
+        self.urgency = _urgency_detector(urgency)
 
     def __repr__(self) -> str:
         return (f"Analyzer(model={self.model.id!r}, review_threshold={self.review_threshold}, "
                 f"mixed_threshold={self.mixed_threshold}, explain={self.explain}, "
-                f"terms={len(self.terms) if self.terms else 0})")
+                f"terms={len(self.terms) if self.terms else 0}, "
+                f"urgency={self.urgency is not None})")
 
     def analyze(self, text: str) -> Result:
         """Analyse one text. Raises InputError if ``text`` is not a string."""
@@ -174,28 +186,37 @@ class Analyzer:
         results: list[Result | None] = [None] * len(items)
         docs: list[_Doc] = []
         model_id = self.model.id
+        urgency = self.urgency
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 results[i] = Result(text="" if item is None else str(item), label="neutral",
                                     scores=EMPTY_SCORES, model=model_id, needs_review=True,
                                     review_reason="invalid input: not a text",
-                                    error=f"expected a str, got {_describe(item)}")
+                                    error=f"expected a str, got {_describe(item)}",
+                                    urgency=NOT_ASSESSED if urgency else None)
             elif not item.strip():
                 results[i] = Result(text=item, label="neutral", scores=EMPTY_SCORES,
                                     model=model_id, needs_review=True,
-                                    review_reason="empty text: nothing to analyse")
+                                    review_reason="empty text: nothing to analyse",
+                                    urgency=NOT_URGENT if urgency else None)
             else:
                 docs.append(_Doc(i, item, split_sentences(item),
                                  long=len(item) > self.model.chunk_chars))
         for doc, guess in zip(docs, detect_languages([doc.text for doc in docs])):
             doc.language = guess
+        if urgency is not None and docs:
+            for doc, found in zip(docs, urgency.assess_many(
+                    [d.text for d in docs],
+                    [d.language.language if d.language else None for d in docs])):
+                doc.urgency = found
         self._score([unit for doc in docs for unit in self._units(doc)], batch_size)
         for doc in docs:
             if doc.error is not None:
                 results[doc.index] = Result(
                     text=doc.text, label="neutral", scores=EMPTY_SCORES, model=model_id,
                     needs_review=True, review_reason="the model could not analyse this text",
-                    error=doc.error, language=doc.language.language if doc.language else None)
+                    error=doc.error, language=doc.language.language if doc.language else None,
+                    urgency=doc.urgency)
         outcomes = self._assemble_all([doc for doc in docs if doc.error is None])
         if self.explain:
             self._verify_evidence(outcomes, batch_size)
@@ -410,6 +431,22 @@ class Analyzer:
                     o.support.insert(0, o.support.pop(round_))
 
 
+def _urgency_detector(value: object) -> UrgencyDetector | None:
+    """The detector ``Analyzer(urgency=...)`` asks for (see its docstring)."""
+    if value is False or value is None:
+        return None
+    from frankly.urgency import UrgencyDetector, default_detector
+
+    if value is True:
+        return default_detector()
+    if isinstance(value, UrgencyDetector):
+        return value
+    if isinstance(value, (str, Path)):
+        return UrgencyDetector(value)
+    raise InputError(f"urgency must be True, False, a phrases file or an UrgencyDetector, "
+                     f"got {_describe(value)}")
+
+
 def _probability(name: str, value: object) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
@@ -464,4 +501,5 @@ class _Outcome:
                       model=analyzer.model.id, needs_review=reason is not None,
                       review_reason=reason, sentences=self.sentences,
                       evidence=tuple(evidence) if analyzer.explain else (),
-                      language=guess.language if guess is not None else None)
+                      language=guess.language if guess is not None else None,
+                      urgency=doc.urgency)

@@ -47,6 +47,48 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class UrgencyReason:
+    """A span of the text that signals urgency: ``text[start:end]`` and its category.
+
+    ``source`` is "phrase" (a shipped urgency phrase), "user" (a phrase from the user's
+    configuration) or "model" (the words the learned model weighed most for the category).
+    """
+
+    category: str
+    start: int
+    end: int
+    text: str
+    source: str = "phrase"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "start": self.start, "end": self.end,
+                "text": self.text, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """Whether a message needs a person now, how likely that is, and why.
+
+    ``score`` is a calibrated probability that the message is urgent (``urgent`` is
+    ``score >= threshold``); ``category`` the main reason it is (or would be) urgent;
+    ``reasons`` the spans that signal urgency, the main category's first. A message in a
+    language urgency was not built for is not guessed: ``score`` is None and
+    ``review_reason`` says why.
+    """
+
+    urgent: bool
+    score: float | None
+    category: str | None = None
+    reasons: tuple[UrgencyReason, ...] = ()
+    review_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"urgent": self.urgent, "score": self.score, "category": self.category,
+                "reasons": [r.to_dict() for r in self.reasons],
+                "review_reason": self.review_reason}
+
+
+@dataclass(frozen=True)
 class Result:
     """The analysis of one text.
 
@@ -58,7 +100,8 @@ class Result:
     ``needs_review`` is set when a person should look (low confidence, empty or invalid
     input, a language the model was not trained for), and ``review_reason`` says why.
     ``error`` is set only for an item that could not be analysed at all (for example a
-    value that is not a string in ``analyze_many``).
+    value that is not a string in ``analyze_many``). ``urgency`` says whether the message
+    needs a person now, and why (None when the Analyzer was built with ``urgency=False``).
 
     >>> r = Result(text="Great service", label="positive",
     ...            scores={"negative": 0.02, "neutral": 0.08, "positive": 0.9},
@@ -77,6 +120,7 @@ class Result:
     sentences: tuple[Sentence, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     language: str | None = None
+    urgency: Urgency | None = None
     confidence: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,4 +151,5 @@ class Result:
             "language": self.language,
             "sentences": [s.to_dict() for s in self.sentences],
             "evidence": [e.to_dict() for e in self.evidence],
+            "urgency": None if self.urgency is None else self.urgency.to_dict(),
         }

@@ -1,0 +1,116 @@
+"""Build the shipped urgency model (src/frankly/resources/urgency) from our own examples.
+
+    python scripts/train_urgency.py
+
+Reads training-data/urgency-written.tsv (messages the Frankly team wrote, Apache-2.0),
+chooses the L2 strength and temperature by 5-fold cross-validation, fits on everything,
+and writes model.json, weights.npy, MODEL_CARD.md and checksums.json beside phrases.tsv.
+Under a minute on 2 cores; numpy only.
+
+Not used, and why: the synthetic support tickets are CC BY-NC (development and
+measurement only); the MOOC forum posts state no licence for the data (measured in
+benchmarks/urgency.py with cross-validation, never shipped); CrisisLex (MIT) is disaster
+tweets whose labels say "informative", not "needs a person now".
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+from frankly.training.urgency import read_examples, train
+from frankly.urgency.detector import CHECKSUMS, PHRASES_FILE
+from frankly.urgency.model import CATEGORY_NAMES, MODEL_JSON, WEIGHTS
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "src" / "frankly" / "resources" / "urgency"
+DATA = REPO / "training-data" / "urgency-written.tsv"
+VERSION = "1.0.0"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    examples = read_examples(args.data)
+    info = {"name": "frankly-urgency", "version": VERSION,
+            "trained_on": str(args.data.relative_to(REPO) if args.data.is_relative_to(REPO)
+                              else args.data)}
+    trained = train(examples, info=info)
+    trained.model.save(args.out)
+    by_language = collections.Counter(e.language for e in examples)
+    by_category = collections.Counter(e.category for e in examples)
+    cv = trained.cv
+    phrases = sum(1 for line in (args.out / PHRASES_FILE).read_text(encoding="utf-8")
+                  .splitlines()[1:] if line.strip())
+    card = f"""# Model card: Frankly urgency (`frankly-urgency` {VERSION})
+
+Says whether a customer message needs a person now, how likely that is (a calibrated
+probability), its main category and the spans of text that show it. Built {date.today()}.
+
+## How it works
+1. {phrases} written phrase families (`phrases.tsv`: English, German, Spanish, French,
+   Portuguese) for the categories below and for "no rush" wording. A phrase negated in its
+   clause ("there is no smell of gas") does not count. Every reason points at a span.
+2. A multinomial logistic regression (classes: none and the 8 categories) over the words,
+   word pairs and which phrase families occur. The urgency score is 1 - P(none) after
+   temperature scaling ({trained.model.temperature:.3f}), fitted on out-of-fold
+   predictions; a message is urgent at score >= {trained.model.threshold}.
+3. A phrase the user adds in their configuration is decisive (score at least 0.95).
+Urgency does not use the sentiment scores: urgency is not negativity.
+
+## Categories
+{chr(10).join(f"- `{k}`: {v}" for k, v in CATEGORY_NAMES.items())}
+
+## Training data and licences
+- {len(examples)} messages written by the Frankly team for this purpose
+  (`training-data/urgency-written.tsv`, ours, Apache-2.0): by language
+  {dict(sorted(by_language.items()))}; by category {dict(sorted(by_category.items()))}.
+- Not used: the synthetic support tickets (CC BY-NC 4.0: development and measurement only),
+  the MOOC forum posts (no licence stated for the data: measured, never trained on for the
+  shipped model), CrisisLex (disaster tweets; its labels mark informative tweets, not
+  messages that need a person now).
+- The evaluation set in `benchmarks/data/urgency_test.tsv` was written separately and is
+  never trained or tuned on.
+
+## Cross-validated metrics (5 folds over the training messages, calibrated)
+L2 strength {trained.l2} chosen from {sorted(trained.cv_by_l2)} by out-of-fold log loss
+({", ".join(f"{k}: {v:.3f}" for k, v in sorted(trained.cv_by_l2.items()))}).
+
+| accuracy | precision | recall | F1 | right category (urgent) | log loss | before temperature |
+|---:|---:|---:|---:|---:|---:|---:|
+| {cv['accuracy']:.3f} | {cv['precision']:.3f} | {cv['recall']:.3f} | {cv['f1']:.3f} | {cv['category_right']:.3f} | {cv['log_loss']:.3f} | {cv['log_loss_uncalibrated']:.3f} |
+
+Measured on other data (our held-out set, synthetic tickets per language, MOOC posts):
+`benchmarks/urgency.py`, written to benchmarks/RESULTS.md.
+
+## Intended use
+Ranking a support queue so that a person sees first the messages that need action now, with
+the reasons shown. A suggestion that a person confirms or overrides, never an automatic
+decision about the customer.
+
+## Known limits
+- Learned from {len(examples)} written messages: wording far from them relies on the
+  phrases; unusual phrasings of an urgent problem can be missed.
+- German, Spanish, French and Portuguese have fewer phrases and examples than English.
+- Other languages are not guessed (score None, with a review reason).
+- Sarcasm ("great, charged twice again") is read literally, which for urgency is usually right.
+
+## Rebuild
+`python scripts/train_urgency.py` (numpy only, under a minute).
+"""
+    (args.out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+    sums = {name: hashlib.sha256((args.out / name).read_bytes()).hexdigest()
+            for name in (PHRASES_FILE, MODEL_JSON, WEIGHTS, "MODEL_CARD.md")}
+    (args.out / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({"l2": trained.l2, "temperature": trained.model.temperature,
+                      "features": len(trained.model.vocabulary), **cv}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
