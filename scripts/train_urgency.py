@@ -46,6 +46,9 @@ def main() -> None:
     by_language = collections.Counter(e.language for e in examples)
     by_category = collections.Counter(e.category for e in examples)
     cv = trained.cv
+    cv_row = "| " + " | ".join(f"{cv[k]:.3f}" for k in (
+        "accuracy", "precision", "recall", "f1", "category_right", "log_loss",
+        "log_loss_uncalibrated")) + " |"
     phrases = sum(1 for line in (args.out / PHRASES_FILE).read_text(encoding="utf-8")
                   .splitlines()[1:] if line.strip())
     card = f"""# Model card: Frankly urgency (`frankly-urgency` {VERSION})
@@ -84,7 +87,7 @@ L2 strength {trained.l2} chosen from {sorted(trained.cv_by_l2)} by out-of-fold l
 
 | accuracy | precision | recall | F1 | right category (urgent) | log loss | before temperature |
 |---:|---:|---:|---:|---:|---:|---:|
-| {cv['accuracy']:.3f} | {cv['precision']:.3f} | {cv['recall']:.3f} | {cv['f1']:.3f} | {cv['category_right']:.3f} | {cv['log_loss']:.3f} | {cv['log_loss_uncalibrated']:.3f} |
+{cv_row}
 
 Measured on other data (our held-out set, synthetic tickets per language, MOOC posts):
 `benchmarks/urgency.py`, written to benchmarks/RESULTS.md.

@@ -18,8 +18,8 @@ from helpers import shipped_models
 def test_public_names_are_pinned():
     assert sorted(frankly.__all__) == sorted([
         "LABELS", "Analyzer", "ChecksumError", "DataError", "FranklyError", "InputError",
-        "MissingDependencyError", "ModelError", "ModelNotFoundError", "Result", "__version__",
-        "analyze", "analyze_many", "load"])
+        "MissingDependencyError", "ModelError", "ModelNotFoundError", "Result", "Urgency",
+        "UrgencyReason", "__version__", "analyze", "analyze_many", "load"])
     for name in frankly.__all__:
         assert hasattr(frankly, name)
 

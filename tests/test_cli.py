@@ -26,7 +26,8 @@ DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "feedback_sample.csv"
 TRAIN = DATA / "train_small.csv"
 ADDED = ["score_negative", "score_neutral", "score_positive", "confidence", "needs_review",
-         "review_reason", "error", "language", "evidence"]
+         "review_reason", "error", "language", "evidence", "urgent", "urgency_score",
+         "urgency_category", "urgency_reasons"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -100,16 +101,17 @@ def test_analyze_texts_prints_table_and_summary(capsys):
                        "The parcel never arrived and nobody answers")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["label", "confidence", "review", "text"]
+    assert lines[0].split() == ["label", "confidence", "review", "urgent", "text"]
     rows = lines[1:3]
     assert rows[0].endswith("Lovely staff and a quick refund")
     for row in rows:
-        label, confidence, review = row.split()[:3]
+        label, confidence, review, urgent = row.split()[:4]
         assert label in frankly.LABELS and 0 < float(confidence) <= 1 and review in ("yes", "-")
+        assert urgent == "-"  # neither needs a person now
     assert "2 texts" in out
-    for label in frankly.LABELS + ("needs review",):
+    for label in frankly.LABELS + ("needs review", "urgent"):
         assert f"  {label}" in out
-    assert out.count("%") == 5  # negative, neutral, positive, mixed, needs review
+    assert out.count("%") == 6  # negative, neutral, positive, mixed, needs review, urgent
 
 
 def test_analyze_json_lines_are_result_dicts(capsys):
@@ -192,6 +194,8 @@ def test_parquet_round_trip_keeps_types(capsys, tmp_path):
     assert out.schema.field("id").type == pa.int64()
     assert out.schema.field("needs_review").type == pa.bool_()
     assert out.schema.field("score_positive").type == pa.float64()
+    assert out.schema.field("urgent").type == pa.bool_()
+    assert out.schema.field("urgency_score").type == pa.float64()
     assert out.column("id").to_pylist() == [int(r["id"]) for r in src]
     for row in out.to_pylist():
         assert_scored(row)

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from frankly.errors import (ChecksumError, DataError, FranklyError, InputError,
                             MissingDependencyError, ModelError, ModelNotFoundError)
-from frankly.result import LABELS, Result
+from frankly.result import LABELS, Result, Urgency, UrgencyReason
 
 __version__ = "0.1.0"
 __all__ = [
     "LABELS", "Analyzer", "ChecksumError", "DataError", "FranklyError", "InputError",
-    "MissingDependencyError", "ModelError", "ModelNotFoundError", "Result", "__version__",
-    "analyze", "analyze_many", "load",
+    "MissingDependencyError", "ModelError", "ModelNotFoundError", "Result", "Urgency",
+    "UrgencyReason", "__version__", "analyze", "analyze_many", "load",
 ]
 
 if TYPE_CHECKING:

@@ -24,12 +24,14 @@ CHUNK_ROWS = 8192
 # How often (in texts) the progress callback hears about progress inside a chunk.
 PROGRESS_EVERY = 64
 OUTPUT_FIELDS = ("label", "score_negative", "score_neutral", "score_positive", "confidence",
-                 "needs_review", "review_reason", "error", "language", "evidence")
+                 "needs_review", "review_reason", "error", "language", "evidence",
+                 "urgent", "urgency_score", "urgency_category", "urgency_reasons")
 EVIDENCE_SHOWN = 3  # spans written to the evidence column, most influential first
 OUTPUT_TYPES = {"label": "string", "score_negative": "float", "score_neutral": "float",
                 "score_positive": "float", "confidence": "float", "needs_review": "bool",
                 "review_reason": "string", "error": "string", "language": "string",
-                "evidence": "string"}
+                "evidence": "string", "urgent": "bool", "urgency_score": "float",
+                "urgency_category": "string", "urgency_reasons": "string"}
 # Put before a prediction column whose name the input already uses (its own "label").
 CLASH_PREFIX = "frankly_"
 
@@ -44,6 +46,7 @@ class Summary:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DOCUMENT_LABELS, 0))
     needs_review: int = 0
     errors: int = 0
+    urgent: int | None = None  # None when urgency was off
     model: str = ""
 
     def add(self, result: Result) -> None:
@@ -51,12 +54,15 @@ class Summary:
         self.counts[result.label] = self.counts.get(result.label, 0) + 1
         self.needs_review += result.needs_review
         self.errors += result.error is not None
+        if result.urgency is not None:
+            self.urgent = (self.urgent or 0) + result.urgency.urgent
         self.model = result.model
 
     def to_dict(self) -> dict[str, Any]:
         share = {k: v / self.n if self.n else 0.0 for k, v in self.counts.items()}
         return {"n": self.n, "counts": dict(self.counts), "shares": share,
-                "needs_review": self.needs_review, "errors": self.errors, "model": self.model}
+                "needs_review": self.needs_review, "errors": self.errors,
+                "urgent": self.urgent, "model": self.model}
 
 
 def output_names(columns: Sequence[str]) -> dict[str, str]:
@@ -81,7 +87,18 @@ def result_fields(result: Result) -> dict[str, Any]:
             "review_reason": result.review_reason, "error": result.error,
             "language": result.language,
             "evidence": "; ".join(f"{e.text} ({e.weight:+.2f})"
-                                  for e in result.evidence[:EVIDENCE_SHOWN]) or None}
+                                  for e in result.evidence[:EVIDENCE_SHOWN]) or None,
+            **urgency_fields(result)}
+
+
+def urgency_fields(result: Result) -> dict[str, Any]:
+    """The urgency columns of one Result (all empty when urgency was off)."""
+    u = result.urgency
+    if u is None:
+        return dict.fromkeys(("urgent", "urgency_score", "urgency_category", "urgency_reasons"))
+    return {"urgent": u.urgent, "urgency_score": u.score, "urgency_category": u.category,
+            "urgency_reasons": "; ".join(f"{r.category}: {' '.join(r.text.split())}"
+                                         for r in u.reasons) or u.review_reason}
 
 
 def require_columns(reader: TableReader, wanted: dict[str, str]) -> None:

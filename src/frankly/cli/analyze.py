@@ -26,7 +26,9 @@ With --output, every input column is kept and these are added: label (positive,
 negative, neutral, or mixed when the text holds confidently positive and confidently
 negative sentences), score_negative, score_neutral, score_positive, confidence,
 needs_review, review_reason, error (empty unless the row could not be analysed),
-language, and evidence (the spans that drove the label, with signed weights). A column
+language, evidence (the spans that drove the label, with signed weights), urgent,
+urgency_score (calibrated probability that the message needs a person now),
+urgency_category and urgency_reasons ("billing: charged twice; deadline: today"). A column
 the input already has (say its own "label") keeps its name and the new one is prefixed:
 frankly_label. Every input row
 gets one output row; an empty or invalid text gets needs_review and the reason. The
@@ -53,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-t", "--text-column", default="text", metavar="COLUMN",
                    help="column of --input holding the texts (default: text)")
     add_model_option(p)
-    add_analysis_options(p)
+    add_analysis_options(p, urgency=True)
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="texts per model call (default: 64)")
     p.add_argument("--json", action="store_true",
@@ -154,7 +156,8 @@ def show(reader: Any, model: Any, *, text_column: str = "text", as_json: bool = 
     width = shutil.get_terminal_size((120, 24)).columns if _isatty(out) else None
     try:
         if not as_json:
-            out.write(_line("label", "confidence", "review", "text", width))
+            out.write(_line("label", "confidence", "review", "text", width,
+                            urgent="urgent" if analyzer.urgency is not None else None))
         for _, results in analyze_chunks(reader, analyzer, text_column,
                                          batch_size=batch_size, progress=bar):
             for result in results:
@@ -163,8 +166,11 @@ def show(reader: Any, model: Any, *, text_column: str = "text", as_json: bool = 
                     out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
                 else:
                     text = " ".join(result.text.split()) or "(no text)"
+                    u = result.urgency
                     out.write(_line(result.label, f"{result.confidence:.2f}",
-                                    "yes" if result.needs_review else "-", text, width))
+                                    "yes" if result.needs_review else "-", text, width,
+                                    urgent=None if u is None else
+                                    (u.category or "yes") if u.urgent else "-"))
     finally:
         if bar is not None:
             bar.close()
@@ -174,8 +180,11 @@ def show(reader: Any, model: Any, *, text_column: str = "text", as_json: bool = 
     return 0
 
 
-def _line(label: str, confidence: str, review: str, text: str, width: int | None) -> str:
+def _line(label: str, confidence: str, review: str, text: str, width: int | None,
+          urgent: str | None = None) -> str:
     head = f"{label:<9} {confidence:>10}  {review:<6}  "
+    if urgent is not None:
+        head += f"{urgent:<10}  "
     if width is not None:
         room = max(TEXT_WIDTH_MIN, width - len(head) - 1)
         if len(text) > room:
@@ -195,6 +204,9 @@ def print_summary(summary: Any, out: IO[str]) -> None:
               for label, count in summary.counts.items()]
     review = summary.needs_review
     lines.append(f"  {'needs review':<13} {review:>7,}  {share(review)}")
+    if summary.urgent is not None:
+        lines.append(f"  {'urgent':<13} {summary.urgent:>7,}  {share(summary.urgent)}"
+                     "  (frankly triage lists them, most urgent first)")
     if summary.errors:
         lines.append(f"  {'errors':<13} {summary.errors:>7,}  {share(summary.errors)}"
                      "  (could not be analysed: see the error field)")

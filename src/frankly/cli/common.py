@@ -45,8 +45,10 @@ def add_model_option(parser: argparse.ArgumentParser, default: str = "accurate")
                              f"(default: {default})")
 
 
-def add_analysis_options(parser: argparse.ArgumentParser, evidence: bool = True) -> None:
-    """--terms (and --evidence/--no-evidence): how the Analyzer reads texts."""
+def add_analysis_options(parser: argparse.ArgumentParser, evidence: bool = True,
+                         urgency: bool = False) -> None:
+    """--terms (and --evidence/--no-evidence, --urgency/--no-urgency, --urgency-phrases):
+    how the Analyzer reads texts."""
     parser.add_argument("--terms", metavar="FILE",
                         help="CSV or TSV of 'term,polarity' rows fixing brand terms: "
                              "positive, negative, neutral or a signed weight (e.g. "
@@ -55,14 +57,35 @@ def add_analysis_options(parser: argparse.ArgumentParser, evidence: bool = True)
         parser.add_argument("--evidence", action=argparse.BooleanOptionalAction, default=True,
                             help="find the spans that drove each label (default: on; "
                                  "--no-evidence is about twice as fast)")
+    if urgency:
+        add_urgency_options(parser, switch=True)
+
+
+def add_urgency_options(parser: argparse.ArgumentParser, switch: bool = False) -> None:
+    parser.add_argument("--urgency-phrases", metavar="FILE",
+                        help="CSV or TSV of 'category,phrase[,language]' rows: your own "
+                             "urgency phrases (a message holding one is urgent; a new "
+                             "category name adds a category), e.g. 'recall,product recall'")
+    if switch:
+        parser.add_argument("--urgency", action=argparse.BooleanOptionalAction, default=True,
+                            help="say which messages are urgent, and why (default: on)")
 
 
 def analyzer_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments of the Analyzer the options ask for (reads the terms file)."""
+    """Keyword arguments of the Analyzer the options ask for (reads the terms and urgency
+    phrase files)."""
     from frankly.terms import Terms
 
     terms = Terms.from_file(args.terms) if getattr(args, "terms", None) else None
-    return {"terms": terms, "explain": getattr(args, "evidence", True)}
+    phrases = getattr(args, "urgency_phrases", None)
+    urgency: Any = getattr(args, "urgency", bool(phrases))  # only where the command has it
+    if phrases:
+        if not urgency:
+            raise UsageError("--urgency-phrases needs urgency on: drop --no-urgency")
+        from frankly.urgency import UrgencyDetector
+
+        urgency = UrgencyDetector(phrases)
+    return {"terms": terms, "explain": getattr(args, "evidence", True), "urgency": urgency}
 
 
 def build_analyzer(args: argparse.Namespace) -> Any:

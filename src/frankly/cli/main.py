@@ -12,7 +12,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from frankly import __version__
-from frankly.cli import analyze, evaluate, explain, train
+from frankly.cli import analyze, evaluate, explain, train, triage
 from frankly.cli.common import UsageError
 from frankly.errors import FranklyError
 
@@ -23,6 +23,7 @@ examples:
   frankly analyze "Support never answered my emails"
   frankly analyze --input reviews.csv --output scored.csv
   frankly explain "Delivery was late. The blender itself is superb."
+  frankly triage --input tickets.csv             # the urgent queue, most urgent first
   frankly evaluate --input labelled.csv --label-column sentiment
   frankly train --input labelled.csv --output my-model
 
@@ -47,6 +48,7 @@ def build_parser() -> Parser:
     evaluate.add_parser(sub)
     explain.add_parser(sub)
     train.add_parser(sub)
+    triage.add_parser(sub)
     return parser
 
 

@@ -36,7 +36,8 @@ import numpy as np
 from frankly.errors import ChecksumError, InputError, ModelError
 from frankly.result import Urgency, UrgencyReason
 from frankly.urgency.model import CALM, CATEGORIES, NONE, UrgencyModel
-from frankly.urgency.phrases import Phrase, PhraseHit, PhraseSet, read_phrase_rows, word_spans, words
+from frankly.urgency.phrases import (Phrase, PhraseHit, PhraseSet, read_phrase_rows, word_spans,
+                                     words)
 
 LANGUAGES: tuple[str, ...] = ("en", "de", "es", "fr", "pt")
 """Languages urgency reads: phrases and training examples exist for each."""
