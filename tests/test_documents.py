@@ -64,6 +64,18 @@ def test_mixed_threshold_is_the_rule(analyzer):
         frankly.Analyzer(model, mixed_threshold=1.5)
 
 
+def test_document_only_mode_skips_sentences_and_mixed(analyzer):
+    model = analyzer.model
+    whole = frankly.Analyzer(model, sentences=False, explain=False)
+    r = whole.analyze(REVIEW)
+    assert r.sentences == () and r.label in frankly.LABELS and r.label == r.polarity
+    # the scores of the text read whole, as the model reads one text
+    assert list(r.scores.values()) == pytest.approx(model.predict_proba([REVIEW])[0].tolist())
+    long = " ".join(["The lid leaks and the jug cracked after a week."] * 300)
+    lr = whole.analyze(long)
+    assert lr.sentences == () and lr.label == "negative"  # still read completely
+
+
 def test_long_text_is_read_completely_not_truncated(analyzer):
     text = " ".join(["The lid leaks and the jug cracked after a week."] * 300
                     + ["Customer service was wonderful and refunded me at once."] * 100)

@@ -119,13 +119,17 @@ class Analyzer:
     ``urgency``: True (the shipped urgency phrases and model), False (``Result.urgency``
     is None), a file of the user's own ``category,phrase[,language]`` rows added to the
     shipped ones, or an :class:`~frankly.urgency.UrgencyDetector`.
+    ``sentences=False`` reads each text as a whole only (document-level sentiment, about
+    twice as fast on multi-sentence texts): ``Result.sentences`` is then empty and the
+    label is never "mixed", which needs each sentence's own scores.
     """
 
     def __init__(self, model: str | Path | BaseModel = "accurate", *,
                  review_threshold: float | None = None, explain: bool = True,
                  terms: Mapping[str, str | float] | Terms | None = None,
                  mixed_threshold: float | None = None,
-                 urgency: bool | str | Path | UrgencyDetector = True) -> None:
+                 urgency: bool | str | Path | UrgencyDetector = True,
+                 sentences: bool = True) -> None:
         if isinstance(model, (str, Path)):
             from frankly.models.registry import load_model
 
@@ -138,6 +142,7 @@ class Analyzer:
             "mixed_threshold", mixed_threshold if mixed_threshold is not None
             else model.config.get("mixed_threshold", DEFAULT_MIXED_THRESHOLD))
         self.explain = bool(explain)
+        self.sentences = bool(sentences)
         self.terms = terms if isinstance(terms, Terms) or terms is None else Terms(terms)
         if self.terms is not None and not len(self.terms):
             self.terms = None
@@ -146,6 +151,7 @@ class Analyzer:
     def __repr__(self) -> str:
         return (f"Analyzer(model={self.model.id!r}, review_threshold={self.review_threshold}, "
                 f"mixed_threshold={self.mixed_threshold}, explain={self.explain}, "
+                f"sentences={self.sentences}, "
                 f"terms={len(self.terms) if self.terms else 0}, "
                 f"urgency={self.urgency is not None})")
 
@@ -228,9 +234,10 @@ class Analyzer:
         """What the model reads: the whole text if short, and each sentence if several."""
         text, sentences, limit = doc.text, doc.sentences, self.model.chunk_chars
         units = []
-        if not doc.long and (len(sentences) <= 1 or self.model.read_whole):
+        if not doc.long and (len(sentences) <= 1 or self.model.read_whole
+                             or not self.sentences):
             units.append(_Unit(doc, 0, len(text), None, text))
-        if len(sentences) > 1 or doc.long:
+        if (len(sentences) > 1 and self.sentences) or doc.long:
             for k, s in enumerate(sentences):
                 if s.end - s.start <= limit:  # the common case, without chunk_sentences
                     units.append(_Unit(doc, s.start, s.end - s.start, k, text[s.start:s.end]))
@@ -285,7 +292,7 @@ class Analyzer:
         limit = max(1, min(self.model.chunk_floor, int(len(text) * share * CUT_MARGIN)))
         doc = unit.doc
         if unit.sentence is None:
-            if len(doc.sentences) > 1 and self.model.read_whole:
+            if len(doc.sentences) > 1 and self.model.read_whole and self.sentences:
                 return []  # its sentences are read already and will score it
             return [_Unit(doc, p.start, p.end - p.start, k, text[p.start:p.end])
                     for k, s in enumerate(doc.sentences)
@@ -358,7 +365,7 @@ class Analyzer:
         """The logits of the document, then of each sentence if it has several."""
         doc.units.sort(key=lambda u: (u.sentence is not None, u.offset))
         rows = [self._pool(doc.readers())]
-        if len(doc.sentences) > 1:
+        if len(doc.sentences) > 1 and self.sentences:
             by_sentence: list[list[_Unit]] = [[] for _ in doc.sentences]
             for u in doc.units:
                 if u.sentence is not None:
@@ -385,7 +392,9 @@ class Analyzer:
         scores = dict(zip(classes, probs[0]))
         top = max(range(len(classes)), key=probs[0].__getitem__)
         label = classes[top]
-        if len(probs) == 1:
+        if not self.sentences:
+            sentences: tuple[Sentence, ...] = ()
+        elif len(probs) == 1:
             sentences = tuple(Sentence(s.start, s.end, label, scores) for s in doc.sentences)
         else:
             sentences = tuple(

@@ -57,6 +57,10 @@ def add_analysis_options(parser: argparse.ArgumentParser, evidence: bool = True,
         parser.add_argument("--evidence", action=argparse.BooleanOptionalAction, default=True,
                             help="find the spans that drove each label (default: on; "
                                  "--no-evidence is about twice as fast)")
+        parser.add_argument("--sentences", action=argparse.BooleanOptionalAction, default=True,
+                            help="score each sentence of a text on its own, for sentence "
+                                 "labels and 'mixed' (default: on; --no-sentences reads "
+                                 "texts whole only: document-level, faster)")
     if urgency:
         add_urgency_options(parser, switch=True)
 
@@ -85,7 +89,8 @@ def analyzer_options(args: argparse.Namespace) -> dict[str, Any]:
         from frankly.urgency import UrgencyDetector
 
         urgency = UrgencyDetector(phrases)
-    return {"terms": terms, "explain": getattr(args, "evidence", True), "urgency": urgency}
+    return {"terms": terms, "explain": getattr(args, "evidence", True), "urgency": urgency,
+            "sentences": getattr(args, "sentences", True)}
 
 
 def build_analyzer(args: argparse.Namespace) -> Any:
