@@ -206,8 +206,12 @@ class Analyzer:
                                     review_reason="empty text: nothing to analyse",
                                     urgency=NOT_URGENT if urgency else None)
             else:
-                docs.append(_Doc(i, item, split_sentences(item),
-                                 long=len(item) > self.model.chunk_chars))
+                long = len(item) > self.model.chunk_chars
+                # Document-level reading without evidence needs no sentence boundaries
+                # (a text too long for the window is still cut into pieces, never truncated).
+                split = self.sentences or self.explain or long
+                docs.append(_Doc(i, item, split_sentences(item) if split
+                                 else [Span(0, len(item))], long=long))
         for doc, guess in zip(docs, detect_languages([doc.text for doc in docs])):
             doc.language = guess
         if urgency is not None and docs:
