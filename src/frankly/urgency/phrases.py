@@ -7,7 +7,8 @@ A phrase is written as words, lower case, in a tiny syntax that users can write 
 - ``(log in|login|sign in)``: one of several alternatives, each any number of words;
   ``(my|the)?`` an optional one;
 - ``...``: up to three other words in between ("charged me twice", "charged my card twice");
-- ``#``: any number ("for 3 days", "the 2nd time" is ``# time*``, or write the word).
+- ``#``: any number ("for 3 days"); ``#am``, ``#th``: a number written with those letters
+  after it ("7am", "4th").
 
 Matching goes word by word through a dictionary keyed by each phrase's first word, so the
 cost grows with the text's words, not with the number of phrases (a regex alternation of
@@ -78,7 +79,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class _Step:
-    kind: str  # "word", "prefix", "number", "gap"
+    kind: str  # "word", "prefix", "number", "numbered" (digits then value), "gap"
     value: str = ""
 
 
@@ -117,6 +118,8 @@ def _atom(token: str, phrase: str) -> tuple[_Step, ...]:
     the text's words are split)."""
     if token == "#":
         return (_Step("number"),)
+    if token.startswith("#") and token[1:].isalpha() and token[1:].isascii():
+        return (_Step("numbered", token[1:].lower()),)
     star = token.endswith("*")
     parts = _WORD.findall(fold(token[:-1] if star else token))
     if not parts:
@@ -186,13 +189,14 @@ def compile_phrase(phrase: str) -> list[tuple[_Step, ...]]:
 class _Node:
     """A trie over phrase steps: phrases sharing their first words share nodes."""
 
-    __slots__ = ("words", "prefixes", "lengths", "number", "gap", "ends")
+    __slots__ = ("words", "prefixes", "lengths", "number", "numbered", "gap", "ends")
 
     def __init__(self) -> None:
         self.words: dict[str, _Node] = {}  # exact next words
         self.prefixes: dict[str, _Node] = {}
         self.lengths: list[int] = []
         self.number: _Node | None = None
+        self.numbered: dict[str, _Node] = {}  # "am" for 7am, "th" for 4th
         self.gap: _Node | None = None
         self.ends: list[Phrase] = []
 
@@ -207,6 +211,8 @@ class _Node:
         if step.kind == "number":
             self.number = self.number or _Node()
             return self.number
+        if step.kind == "numbered":
+            return self.numbered.setdefault(step.value, _Node())
         self.gap = self.gap or _Node()
         return self.gap
 
@@ -228,13 +234,25 @@ def _advance(node: _Node, ws: Sequence[str], pos: int,
             _reached(nxt, ws, pos + 1, found)
     if node.number is not None and w.isdigit():
         _reached(node.number, ws, pos + 1, found)
+    if node.numbered and w[:1].isdigit():
+        nxt = node.numbered.get(_after_digits(w))
+        if nxt is not None:
+            _reached(nxt, ws, pos + 1, found)
+
+
+def _after_digits(w: str) -> str:
+    """The letters after a number: "am" for "7am", "" for "42"."""
+    i = 0
+    while i < len(w) and w[i].isdigit():
+        i += 1
+    return w[i:]
 
 
 def _reached(node: _Node, ws: Sequence[str], pos: int,
              found: list[tuple[Phrase, int]]) -> None:
     for phrase in node.ends:
         found.append((phrase, pos - 1))
-    if node.words or node.prefixes or node.number is not None:
+    if node.words or node.prefixes or node.number is not None or node.numbered:
         _advance(node, ws, pos, found)
     if node.gap is not None:
         for j in range(pos, min(pos + GAP + 1, len(ws))):
@@ -248,12 +266,13 @@ def _start(root: _Node, w: str) -> _Node | None:
     """How ``w`` starts phrases: None (it starts none), its trie node when every phrase it
     starts goes on with a fixed word, else ``root`` (walk the trie from it)."""
     prefixed = any(w[:n] in root.prefixes for n in root.lengths if len(w) >= n)
-    number = root.number is not None and w.isdigit()
+    number = (root.number is not None and w.isdigit()) or (
+        w[:1].isdigit() and _after_digits(w) in root.numbered)
     node = root.words.get(w)
     if node is None:
         return root if prefixed or number else None
     simple = (not node.ends and node.gap is None and not node.prefixes
-              and node.number is None and not prefixed and not number)
+              and node.number is None and not node.numbered and not prefixed and not number)
     return node if simple else root
 
 
