@@ -165,6 +165,12 @@ def test_a_bad_phrases_file_names_the_file_and_row(tmp_path, content, message):
     assert str(path) in str(info.value)
 
 
+def test_phrase_objects_given_by_the_user_are_theirs():
+    d = UrgencyDetector([Phrase("loyalty", "loyalty points")])
+    u = d.assess("my loyalty points vanished")
+    assert u.urgent and u.category == "loyalty" and u.reasons[0].source == "user"
+
+
 def test_a_missing_phrases_file_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="cannot read urgency phrases file"):
         UrgencyDetector(tmp_path / "nope.csv")

@@ -253,12 +253,14 @@ class Analyzer:
     def _score(self, units: list[_Unit], batch_size: int) -> None:
         """Run the model over the units, first cutting any too long for its window. Work
         goes batch by batch, so memory follows the batch, not the length of the text."""
-        pending = sorted(units, key=lambda u: u.length)
+        pending, sizes = self._order(units)
+        model = self.model
         while pending:
             cut: list[_Unit] = []
             for start in range(0, len(pending), batch_size):
                 batch = pending[start:start + batch_size]
-                ratios = self.model.overflow([u.text or "" for u in batch])
+                ratios = (model.overflow([u.text or "" for u in batch]) if sizes is None else
+                          [model.overflow_of(n) for n in sizes[start:start + batch_size]])
                 fits = [u for u, r in zip(batch, ratios) if r is None or u.length <= 1]
                 cut += [piece for u, r in zip(batch, ratios) if r is not None and u.length > 1
                         for piece in self._cut(u, r)]
@@ -268,7 +270,16 @@ class Analyzer:
                     else:
                         unit.hits = hits
                         self._keep(unit)
-            pending = sorted(cut, key=lambda u: u.length)
+            pending, sizes = self._order(cut)
+
+    def _order(self, units: list[_Unit]) -> tuple[list[_Unit], list[int] | None]:
+        """The units in the order to batch them (by tokens when the model says, so a batch
+        pads little), with their sizes in tokens (None: by characters)."""
+        sizes = self.model.sizes([u.text or "" for u in units]) if units else None
+        if sizes is None:
+            return sorted(units, key=lambda u: u.length), None
+        order = sorted(range(len(units)), key=sizes.__getitem__)
+        return [units[i] for i in order], [sizes[i] for i in order]
 
     def _keep(self, unit: _Unit) -> None:
         doc = unit.doc
@@ -430,7 +441,7 @@ class Analyzer:
             if not todo:
                 return
             variants = [o.without(o.support[round_]) for o in todo]
-            changed = [u for u, _ in variants]
+            changed, _ = self._order([u for u, _ in variants])
             for start in range(0, len(changed), batch_size):
                 part = changed[start:start + batch_size]
                 for unit, (_, hits) in zip(part, self._predict(part, words=False)):

@@ -112,6 +112,17 @@ class BaseModel:
         that fits the model's window (so the caller can cut it before running the model)."""
         return [None] * len(texts)
 
+    def sizes(self, texts: Sequence[str]) -> list[int] | None:
+        """How many tokens each text makes, for a model whose cost grows with padding: the
+        Analyzer batches texts of similar size and cuts those over the window
+        (:meth:`overflow_of`). None: the cost does not depend on padding; the Analyzer then
+        sorts by characters and asks :meth:`overflow`."""
+        return None
+
+    def overflow_of(self, size: int) -> float | None:
+        """:meth:`overflow` of a text that makes ``size`` tokens."""
+        return None
+
     def pool_bias(self) -> np.ndarray:
         """The bias added after pooling (``WordScores.bias``), the same for every text."""
         if not hasattr(self, "_pool_bias"):

@@ -23,6 +23,7 @@ TOKENIZER = "tokenizer.json"
 # large unsorted batch of long texts is split (measured: unsorted calls of 256 dev texts
 # peaked at 705 MB without it, 535 MB with it; analyze_many's sorted batches at ~330 MB).
 TOKEN_BUDGET = 64 * 128
+SIZE_CHUNK = 1024  # texts tokenised at a time to size them (bounds memory on long documents)
 
 
 def _import_runtime():
@@ -94,6 +95,20 @@ class TransformerModel(BaseModel):
                     out[i] = self.window / (len(enc.ids)
                                             + sum(len(o.ids) for o in enc.overflowing))
         return out
+
+    def sizes(self, texts: Sequence[str]) -> list[int]:
+        # Sorting by characters pads badly: an emoji is spelt as several words, a URL or a
+        # hashtag as many wordpieces. Sorted by tokens, TweetEval val pads 61k tokens instead
+        # of 83k and runs ~1.45x faster; tokenising costs ~1% of the model's time.
+        out: list[int] = []
+        for start in range(0, len(texts), SIZE_CHUNK):
+            encs = self.tokenizer.encode_batch(
+                [normalize(t, emoji=True) for t in texts[start:start + SIZE_CHUNK]])
+            out += [len(e.ids) + sum(len(o.ids) for o in e.overflowing) for e in encs]
+        return out
+
+    def overflow_of(self, size: int) -> float | None:
+        return self.window / size if size > self.window else None
 
     def predict_counts(self, texts: Sequence[str]
                        ) -> tuple[np.ndarray, list[str | None], np.ndarray]:

@@ -27,6 +27,7 @@ import functools
 import hashlib
 import json
 import threading
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -140,6 +141,8 @@ class UrgencyDetector:
             if not isinstance(p, Phrase):
                 raise InputError(f"urgency phrases must be Phrase objects or a file path, "
                                  f"got {type(p).__name__}")
+        # The user's phrases are decisive however they were built.
+        self.user_phrases = [replace(p, source="user") for p in self.user_phrases]
         self.phrases = PhraseSet([*shipped, *self.user_phrases])
         self.threshold = self.model.threshold if threshold is None else _unit(
             "threshold", threshold)
