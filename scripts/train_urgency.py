@@ -65,8 +65,9 @@ probability), its main category and the spans of text that show it. Built {date.
    clause ("there is no smell of gas") does not count. Every reason points at a span.
 2. A multinomial logistic regression (classes: none and the 8 categories) over the words,
    word pairs and which phrase families occur. The urgency score is 1 - P(none) after
-   temperature scaling ({trained.model.temperature:.3f}), fitted on out-of-fold
-   predictions; a message is urgent at score >= {trained.model.threshold}.
+   temperature scaling ({trained.model.temperature:.3f}) and Platt scaling (slope
+   {trained.model.platt[0]:.3f}, intercept {trained.model.platt[1]:.3f}), both fitted on
+   out-of-fold predictions; a message is urgent at score >= {trained.model.threshold}.
 3. A phrase the user adds in their configuration is decisive (score at least 0.95).
 Urgency does not use the sentiment scores: urgency is not negativity.
 
@@ -90,7 +91,7 @@ Urgency does not use the sentiment scores: urgency is not negativity.
 L2 strength {trained.l2} chosen from {sorted(trained.cv_by_l2)} by out-of-fold log loss
 ({", ".join(f"{k}: {v:.3f}" for k, v in sorted(trained.cv_by_l2.items()))}).
 
-| accuracy | precision | recall | F1 | right category (urgent) | log loss | before temperature |
+| accuracy | precision | recall | F1 | right category (urgent) | log loss | before calibration |
 |---:|---:|---:|---:|---:|---:|---:|
 {cv_row}
 

@@ -6,8 +6,8 @@ wrote (``training-data/urgency-written.tsv``); see ``scripts/train_urgency.py``.
 
 Multinomial logistic regression, L2-regularised, fitted by full-batch Adam; the L2
 strength is chosen by stratified cross-validation (out-of-fold log loss of urgent vs not),
-and the temperature is fitted on the same out-of-fold predictions, so the shipped scores
-are calibrated on messages the model did not learn from.
+and the temperature and Platt scaling are fitted on the same out-of-fold predictions, so
+the shipped scores are calibrated on messages the model did not learn from.
 """
 
 from __future__ import annotations
@@ -169,6 +169,29 @@ def out_of_fold(lists: Sequence[Sequence[str]], y: np.ndarray, l2: float,
     return out
 
 
+def fit_platt(scores: np.ndarray, urgent: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept of ``sigmoid(a * logit(score) + b)`` minimising the log loss
+    (Newton's method; scores are the temperature-scaled ``1 - P(none)``)."""
+    s = np.clip(scores, 1e-7, 1 - 1e-7)
+    z = np.log(s / (1 - s))
+    a, b = 1.0, 0.0
+    for _ in range(50):
+        q = 1 / (1 + np.exp(-(a * z + b)))
+        grad = np.array([np.sum((q - urgent) * z), np.sum(q - urgent)])
+        w = q * (1 - q)
+        hess = np.array([[np.sum(w * z * z), np.sum(w * z)], [np.sum(w * z), np.sum(w)]])
+        step = np.linalg.solve(hess + 1e-6 * np.eye(2), grad)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(a), float(b)
+
+
+def _platt(scores: np.ndarray, ab: tuple[float, float]) -> np.ndarray:
+    s = np.clip(scores, 1e-7, 1 - 1e-7)
+    return 1 / (1 + np.exp(-(ab[0] * np.log(s / (1 - s)) + ab[1])))
+
+
 def fit_temperature(logits: np.ndarray, urgent: np.ndarray) -> float:
     grid = np.exp(np.linspace(np.log(0.25), np.log(6.0), 200))
     return float(min(grid, key=lambda t: _binary_nll(logits, urgent, t)))
@@ -201,7 +224,8 @@ def train(examples: Sequence[Example], phrases: PhraseSet | None = None,
     oof = by_l2[l2][1]
     temperature = fit_temperature(oof, urgent)
     probs = _softmax(oof / temperature)
-    score = 1.0 - probs[:, 0]
+    platt = fit_platt(1.0 - probs[:, 0], urgent)
+    score = _platt(1.0 - probs[:, 0], platt)
     pred = score >= THRESHOLD
     truth = urgent.astype(bool)
     tp = float((pred & truth).sum())
@@ -210,12 +234,14 @@ def train(examples: Sequence[Example], phrases: PhraseSet | None = None,
     category_right = float(np.mean(probs[truth][:, 1:].argmax(1) + 1 == y[truth]))
     cv = {"accuracy": float((pred == truth).mean()), "precision": precision,
           "recall": recall, "f1": 2 * precision * recall / max(precision + recall, 1e-9),
-          "category_right": category_right, "log_loss": by_l2[l2][0],
+          "category_right": category_right,
+          "log_loss": float(-np.mean(urgent * np.log(np.clip(score, 1e-7, 1))
+                                     + (1 - urgent) * np.log(np.clip(1 - score, 1e-7, 1)))),
           "log_loss_uncalibrated": _binary_nll(oof, urgent, 1.0)}
     vocab = vocabulary(lists)
     weights = fit(design(lists, vocab), y, l2, len(CLASSES), penalties(vocab))
     model = UrgencyModel(vocab, CLASSES, weights, temperature, THRESHOLD,
-                         {**(info or {}), "l2": l2, "examples": len(examples)})
+                         {**(info or {}), "l2": l2, "examples": len(examples)}, platt)
     return Trained(model, l2, cv, {k: v[0] for k, v in by_l2.items()})
 
 

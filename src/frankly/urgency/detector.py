@@ -194,15 +194,15 @@ class UrgencyDetector:
         if not todo:
             return out  # type: ignore[return-value]
         probs = model.probabilities(model.logits(rows))
+        scores = model.scores(probs).tolist()
         none = model.classes.index(NONE)
-        for (i, text, lang, ws, hits), p, row in zip(todo, probs, rows):
-            out[i] = self._urgency(text, ws, hits, p, none, row)
+        for (i, text, lang, ws, hits), p, score in zip(todo, probs, scores):
+            out[i] = self._urgency(text, ws, hits, p, none, score)
         return out  # type: ignore[return-value]
 
     def _urgency(self, text: str, ws: list[str], hits: list[PhraseHit], p: np.ndarray,
-                 none: int, row: list[int]) -> Urgency:
+                 none: int, score: float) -> Urgency:
         model = self.model
-        score = float(1.0 - p[none])
         by_category = {c: float(p[k]) for k, c in enumerate(model.classes) if k != none}
         signals = [h for h in hits if not h.negated and h.phrase.category != CALM]
         user = [h for h in signals if h.phrase.source == "user"]

@@ -4,7 +4,8 @@ Classes are "none" and the urgency categories. Its features are the message's wo
 word pairs (folded as the phrase matcher folds them) and one feature per urgency category
 whose phrases occur (and one for "no rush" phrases), so the model learns how much each
 phrase family counts and what else in a message points to urgency. The urgency score is
-``1 - P(none)`` after temperature scaling fitted on held-out predictions.
+``1 - P(none)`` after temperature scaling, then Platt scaling (``sigmoid(a * logit + b)``),
+both fitted on out-of-fold predictions, so a score of 0.8 is right about 80% of the time.
 
 Stored as ``model.json`` (vocabulary, classes, temperature, threshold, provenance) and
 ``weights.npy`` (float32, features x classes; the last row is the bias), no pickle.
@@ -64,6 +65,7 @@ class UrgencyModel:
     temperature: float
     threshold: float
     info: dict
+    platt: tuple[float, float] = (1.0, 0.0)  # slope and intercept on the score's logit
 
     @classmethod
     def load(cls, directory: Path) -> "UrgencyModel":
@@ -76,15 +78,17 @@ class UrgencyModel:
         if weights.shape != (len(vocabulary) + 1, len(meta["classes"])):
             raise ModelError(f"{directory / WEIGHTS}: shape {weights.shape} does not match "
                              f"{len(vocabulary)} features and {len(meta['classes'])} classes")
+        a, b = meta.get("platt", (1.0, 0.0))
         return cls(vocabulary, tuple(meta["classes"]), weights.astype(np.float32),
                    float(meta["temperature"]), float(meta["threshold"]),
-                   {k: v for k, v in meta.items() if k not in ("vocabulary",)})
+                   {k: v for k, v in meta.items() if k not in ("vocabulary", "platt")},
+                   (float(a), float(b)))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         names = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         meta = {**self.info, "classes": list(self.classes), "temperature": self.temperature,
-                "threshold": self.threshold, "vocabulary": names}
+                "platt": list(self.platt), "threshold": self.threshold, "vocabulary": names}
         (directory / MODEL_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=1)
                                             + "\n", encoding="utf-8")
         np.save(directory / WEIGHTS, self.weights.astype(np.float32), allow_pickle=False)
@@ -134,6 +138,13 @@ class UrgencyModel:
             owner = np.repeat(np.arange(len(rows)), lengths)
             np.add.at(out, owner, self.weights[flat])
         return out
+
+    def scores(self, probabilities: np.ndarray) -> np.ndarray:
+        """Calibrated urgency scores from class probabilities: Platt scaling of
+        ``1 - P(none)``."""
+        urgent = np.clip(1.0 - probabilities[:, self.classes.index(NONE)], 1e-7, 1 - 1e-7)
+        a, b = self.platt
+        return 1.0 / (1.0 + np.exp(-(a * np.log(urgent / (1.0 - urgent)) + b)))
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         z = logits / self.temperature
