@@ -124,7 +124,7 @@ class UrgencyDetector:
     >>> from frankly.urgency import UrgencyDetector
     >>> u = UrgencyDetector().assess("My card was charged twice, please fix it today")
     >>> u.urgent, u.category, [r.text for r in u.reasons]
-    (True, 'billing', ['charged twice', 'today'])
+    (True, 'billing', ['charged twice', 'fix it today'])
 
     ``phrases`` adds the user's phrases (a file of ``category,phrase[,language]`` rows, or
     :class:`Phrase` objects); ``threshold`` moves the score a message needs to be urgent
