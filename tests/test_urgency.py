@@ -120,6 +120,13 @@ def test_an_unsupported_language_is_flagged_not_guessed(detector):
     assert detector.assess("charged twice!!", None).urgent  # unknown: read as English
 
 
+def test_a_long_document_lists_a_bounded_number_of_reasons(detector):
+    text = " ".join(["I was charged twice and the app is down."] * 2000)
+    u = detector.assess(text)
+    assert u.urgent and 0 < len(u.reasons) <= 20
+    assert u.reasons[0].category == u.category
+
+
 def test_scores_are_probabilities_and_batches_do_not_change_them(detector):
     texts = ["charged twice", "lovely staff", "site is down", "", "   ", "ok"]
     one = [detector.assess(t).score for t in texts]

@@ -46,6 +46,9 @@ LANGUAGES: tuple[str, ...] = ("en", "de", "es", "fr", "pt")
 # message is urgent, so it is, whatever the model thinks (and in the user's category).
 USER_PHRASE_SCORE = 0.95
 PHRASES_FILE = "phrases.tsv"
+# Reasons listed per message: a long document can hold hundreds of phrase hits; the main
+# category's come first, and a person reads a handful.
+MAX_REASONS = 20
 CHECKSUMS = "checksums.json"
 _LOCK = threading.Lock()
 
@@ -250,18 +253,22 @@ def _reasons(text: str, spans: list[tuple[int, int]], hits: list[PhraseHit], mai
     """One reason per phrase found (overlapping spans of one category merged into the
     longest), the main category's first, then by the model's probability of each."""
     reasons: list[UrgencyReason] = []
+    last: dict[str, UrgencyReason] = {}  # each category's latest reason
+    # By start, the longest first: a span inside an earlier one of its category starts
+    # after it, so comparing with the latest reason of the category suffices (linear time
+    # in the hits, for documents with thousands of them).
     for h in sorted(hits, key=lambda h: (h.first, -(h.last - h.first))):
         a, b = spans[h.first][0], spans[h.last][1]
         category = h.phrase.reason_category
-        if any(r.category == category and r.start <= a and b <= r.end for r in reasons):
+        previous = last.get(category)
+        if previous is not None and previous.start <= a and b <= previous.end:
             continue
-        reasons = [r for r in reasons if not (r.category == category and a <= r.start
-                                              and r.end <= b)]
         source = "user" if h.phrase.source == "user" else "phrase"
-        reasons.append(UrgencyReason(category, a, b, text[a:b], source))
+        last[category] = reason = UrgencyReason(category, a, b, text[a:b], source)
+        reasons.append(reason)
     reasons.sort(key=lambda r: (r.category != main, -by_category.get(r.category, 1.0),
                                 r.start))
-    return reasons
+    return reasons[:MAX_REASONS]
 
 
 def _unit(name: str, value: object) -> float:
