@@ -77,8 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_option(p)
     add_urgency_options(p)
     p.add_argument("--threshold", type=float, metavar="P",
-                   help="urgency score a message needs to be listed (default: the model's, "
-                        "0.5)")
+                   help="urgency score a message needs to be listed (default: the model's "
+                        "threshold, in its model card)")
     p.add_argument("--limit", type=positive_int, metavar="N",
                    help="list only the N most urgent (default: all)")
     p.add_argument("--json", action="store_true", help="print one JSON object per message")

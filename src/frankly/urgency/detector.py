@@ -131,7 +131,7 @@ class UrgencyDetector:
 
     ``phrases`` adds the user's phrases (a file of ``category,phrase[,language]`` rows, or
     :class:`Phrase` objects); ``threshold`` moves the score a message needs to be urgent
-    (default: the model's, 0.5 on calibrated scores).
+    (default: the model's, chosen by cross-validation; see its model card).
     """
 
     def __init__(self, phrases: str | Path | Iterable[Phrase] | None = None, *,
