@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from frankly.text import language
+from render import _table  # the one Markdown table helper of benchmarks/
 
 HERE = Path(__file__).resolve().parent
 XLMT = "xlm-t-sentiment"
@@ -170,13 +171,6 @@ def lingua_info() -> dict[str, Any]:
     dist = metadata.distribution("lingua-language-detector")
     size = sum(f.size or 0 for f in dist.files or [])
     return {"version": dist.version, "installed_mb": size / 2**20}
-
-
-def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join({"l": ":---", "r": "---:"}[a] for a in align) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def _pct(x: float) -> str:

@@ -47,6 +47,7 @@ from frankly.training import urgency as training
 from frankly.urgency import LANGUAGES, UrgencyDetector
 from frankly.urgency.detector import shipped_phrases
 from frankly.urgency.phrases import PhraseSet
+from render import _table  # the one Markdown table helper of benchmarks/
 
 HERE = Path(__file__).resolve().parent
 TEST_SET = HERE / "data" / "urgency_test.tsv"
@@ -385,13 +386,6 @@ def speed(data: Path) -> dict[str, Any]:
 
 
 # -- report -------------------------------------------------------------------------------
-
-def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join({"l": ":---", "r": "---:"}[a] for a in align) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
-
 
 def _f(x: float) -> str:
     return f"{x:.3f}"

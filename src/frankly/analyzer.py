@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 import numpy as np
 
 from frankly import explain
-from frankly.errors import InputError
+from frankly.errors import InputError, check_probability
 from frankly.models.base import WordScores
 from frankly.result import MIXED, Evidence, Result, Sentence, Urgency
 from frankly.terms import Terms
@@ -135,10 +135,10 @@ class Analyzer:
 
             model = load_model(model)
         self.model = model
-        self.review_threshold = _probability(
+        self.review_threshold = check_probability(
             "review_threshold", model.review_threshold if review_threshold is None
             else review_threshold)
-        self.mixed_threshold = _probability(
+        self.mixed_threshold = check_probability(
             "mixed_threshold", mixed_threshold if mixed_threshold is not None
             else model.config.get("mixed_threshold", DEFAULT_MIXED_THRESHOLD))
         self.explain = bool(explain)
@@ -259,7 +259,7 @@ class Analyzer:
             cut: list[_Unit] = []
             for start in range(0, len(pending), batch_size):
                 batch = pending[start:start + batch_size]
-                ratios = (model.overflow([u.text or "" for u in batch]) if sizes is None else
+                ratios = ([None] * len(batch) if sizes is None else
                           [model.overflow_of(n) for n in sizes[start:start + batch_size]])
                 fits = [u for u, r in zip(batch, ratios) if r is None or u.length <= 1]
                 cut += [piece for u, r in zip(batch, ratios) if r is not None and u.length > 1
@@ -274,7 +274,8 @@ class Analyzer:
 
     def _order(self, units: list[_Unit]) -> tuple[list[_Unit], list[int] | None]:
         """The units in the order to batch them (by tokens when the model says, so a batch
-        pads little), with their sizes in tokens (None: by characters)."""
+        pads little), with their sizes in tokens (None: by characters; such a model reads
+        any length, so nothing is cut)."""
         sizes = self.model.sizes([u.text or "" for u in units]) if units else None
         if sizes is None:
             return sorted(units, key=lambda u: u.length), None
@@ -469,16 +470,6 @@ def _urgency_detector(value: object) -> UrgencyDetector | None:
         return UrgencyDetector(value)
     raise InputError(f"urgency must be True, False, a phrases file or an UrgencyDetector, "
                      f"got {_describe(value)}")
-
-
-def _probability(name: str, value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number between 0 and 1, got {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise InputError(f"{name} must be between 0 and 1, got {value!r}")
-    return number
 
 
 class _Outcome:

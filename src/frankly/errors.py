@@ -39,3 +39,14 @@ class DataError(FranklyError, ValueError):
     """A data file could not be read or lacks what was asked for."""
 
     code = "data_error"
+
+
+def check_probability(name: str, value: object) -> float:
+    """``value`` as a float in [0, 1], or an InputError naming ``name`` and what was given."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number between 0 and 1, got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise InputError(f"{name} must be between 0 and 1, got {value!r}")
+    return number

@@ -110,7 +110,8 @@ class BaseModel:
     def overflow(self, texts: Sequence[str]) -> list[float | None]:
         """For each text, None when the model reads it whole, else roughly the share of it
         that fits the model's window (so the caller can cut it before running the model)."""
-        return [None] * len(texts)
+        sizes = self.sizes(texts)
+        return [None] * len(texts) if sizes is None else [self.overflow_of(n) for n in sizes]
 
     def sizes(self, texts: Sequence[str]) -> list[int] | None:
         """How many tokens each text makes, for a model whose cost grows with padding: the

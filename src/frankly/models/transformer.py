@@ -81,21 +81,6 @@ class TransformerModel(BaseModel):
         logits, notes, _ = self.predict_counts(texts)
         return logits, notes
 
-    def overflow(self, texts: Sequence[str]) -> list[float | None]:
-        # WordPiece never makes more tokens than characters, and plain ASCII text spells out
-        # no emoji: such a text of up to chunk_floor characters fits without tokenising it.
-        out: list[float | None] = [None] * len(texts)
-        check = [i for i, t in enumerate(texts)
-                 if len(t) > self.chunk_floor or not t.isascii()]
-        if check:
-            encs = self.tokenizer.encode_batch(
-                [normalize(texts[i], emoji=True) for i in check])
-            for i, enc in zip(check, encs):
-                if enc.overflowing:
-                    out[i] = self.window / (len(enc.ids)
-                                            + sum(len(o.ids) for o in enc.overflowing))
-        return out
-
     def sizes(self, texts: Sequence[str]) -> list[int]:
         # Sorting by characters pads badly: an emoji is spelt as several words, a URL or a
         # hashtag as many wordpieces. Sorted by tokens, TweetEval val pads 61k tokens instead

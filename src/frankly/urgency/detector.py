@@ -34,7 +34,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from frankly.errors import ChecksumError, InputError, ModelError
+from frankly.errors import ChecksumError, InputError, ModelError, check_probability
 from frankly.result import Urgency, UrgencyReason
 from frankly.urgency.model import CALM, CATEGORIES, NONE, UrgencyModel
 from frankly.urgency.phrases import (Phrase, PhraseHit, PhraseSet, read_phrase_rows, word_spans,
@@ -147,9 +147,9 @@ class UrgencyDetector:
         # The user's phrases are decisive however they were built.
         self.user_phrases = [replace(p, source="user") for p in self.user_phrases]
         self.phrases = PhraseSet([*shipped, *self.user_phrases])
-        self.threshold = self.model.threshold if threshold is None else _unit(
+        self.threshold = self.model.threshold if threshold is None else check_probability(
             "threshold", threshold)
-        self.user_score = _unit("user_score", user_score)
+        self.user_score = check_probability("user_score", user_score)
         self._lock = threading.Lock()  # the phrase matcher's caches are shared
 
     @property
@@ -269,16 +269,6 @@ def _reasons(text: str, spans: list[tuple[int, int]], hits: list[PhraseHit], mai
     reasons.sort(key=lambda r: (r.category != main, -by_category.get(r.category, 1.0),
                                 r.start))
     return reasons[:MAX_REASONS]
-
-
-def _unit(name: str, value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number between 0 and 1, got {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise InputError(f"{name} must be between 0 and 1, got {value!r}")
-    return number
 
 
 @functools.lru_cache(maxsize=1)
