@@ -76,6 +76,44 @@ def test_document_only_mode_skips_sentences_and_mixed(analyzer):
     assert lr.sentences == () and lr.label == "negative"  # still read completely
 
 
+def test_document_level_batch_matches_the_general_path(analyzer, monkeypatch):
+    """Document-level reading takes a shortcut per batch; it must give what the general
+    path gives, for every kind of item in one batch (order, errors and reasons too)."""
+    model = analyzer.model
+    items = ["Great blender, works perfectly", "", None, 42, "Das Paket ist nicht angekommen",
+             " ".join(["The lid leaks and the jug cracked after a week."] * 300),
+             "ok", "My card was charged twice, please fix this today", "meh " * 3]
+    whole = frankly.Analyzer(model, sentences=False, explain=False)
+    fast = list(whole.analyze_many(items))
+    monkeypatch.setattr(frankly.Analyzer, "_document_level", property(lambda self: False))
+    general = list(whole.analyze_many(items))
+    assert len(fast) == len(items)
+    for a, b in zip(fast, general):
+        assert (a.text, a.label, a.needs_review, a.review_reason, a.error, a.language,
+                a.urgency) == (b.text, b.label, b.needs_review, b.review_reason, b.error,
+                               b.language, b.urgency)
+        assert list(a.scores.values()) == pytest.approx(list(b.scores.values()), abs=1e-6)
+
+
+def test_document_level_batch_survives_a_failing_model_call(analyzer, monkeypatch):
+    """A batch whose model call fails is read again by the general path, which isolates
+    the failing text: the other texts still get scores."""
+    model = analyzer.model
+    whole = frankly.Analyzer(model, sentences=False, explain=False)
+    real = type(model).predict_counts
+
+    def failing(self, texts):
+        if any("boom" in t for t in texts):
+            raise ValueError("cannot read boom")
+        return real(self, texts)
+
+    monkeypatch.setattr(type(model), "predict_counts", failing)
+    out = list(whole.analyze_many(["Great blender", "boom", "Terrible lid"]))
+    assert [r.error is None for r in out] == [True, False, True]
+    assert "cannot read boom" in out[1].error and out[1].needs_review
+    assert out[0].label == "positive" and out[2].label == "negative"
+
+
 def test_long_text_is_read_completely_not_truncated(analyzer):
     text = " ".join(["The lid leaks and the jug cracked after a week."] * 300
                     + ["Customer service was wonderful and refunded me at once."] * 100)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from frankly.errors import InputError, MissingDependencyError
 
 if TYPE_CHECKING:  # lingua is imported on first use only (DESIGN.md, "Light import")
-    from lingua import LanguageDetector
+    from lingua import ConfidenceValue, LanguageDetector
 
 __all__ = ["DETECTOR_LANGUAGES", "SUPPORTED", "LanguageGuess", "detect_languages",
            "unsupported_language"]
@@ -269,8 +269,11 @@ def detect_languages(texts: Sequence[str],
         guesses.append(guess)
     if pending:
         detector = _detector(frozenset(DETECTOR_LANGUAGES) | supported)
-        for i, words in pending:
-            guesses[i] = _decide(detector, words, supported)
+        # One call for all of them: Lingua spreads it over every core, in Rust.
+        values = detector.compute_language_confidence_values_in_parallel(
+            [_lingua_text(words.text) for _, words in pending])
+        for (i, words), found in zip(pending, values):
+            guesses[i] = _decide(found, words, supported)
     return guesses  # type: ignore[return-value]  # every None was replaced above
 
 
@@ -339,14 +342,17 @@ def _evidence(text: str) -> _Words | LanguageGuess:
                   foreign=len(distinct & _FOREIGN) + accents)
 
 
-def _decide(detector: LanguageDetector, words: _Words,
-            supported: frozenset[str]) -> LanguageGuess:
-    """Lingua's verdict on a text the screen could not decide, with the thresholds above."""
-    text = words.text
+def _lingua_text(text: str) -> str:
     if not text.isascii():
         # Lone surrogates cannot cross into Lingua (Rust strings are valid UTF-8).
         text = text.encode("utf-8", "replace").decode("utf-8")
-    values = detector.compute_language_confidence_values(text)
+    return text
+
+
+def _decide(values: list[ConfidenceValue], words: _Words,
+            supported: frozenset[str]) -> LanguageGuess:
+    """Lingua's verdict (its confidence values, best first) on a text the screen could not
+    decide, with the thresholds above."""
     if not values or values[0].value < MIN_CONFIDENCE:
         return _UNKNOWN
     code = values[0].language.iso_code_639_1.name.lower()
