@@ -199,8 +199,11 @@ class UrgencyDetector:
         probs = model.probabilities(model.logits(rows))
         scores = model.scores(probs).tolist()
         none = model.classes.index(NONE)
+        threshold = self.threshold
         for (i, text, lang, ws, hits), p, score in zip(todo, probs, scores):
-            out[i] = self._urgency(text, ws, hits, p, none, score)
+            # Most messages: no phrase and a low score, so no category and no reasons.
+            out[i] = (Urgency(urgent=False, score=score) if not hits and score < threshold
+                      else self._urgency(text, ws, hits, p, none, score))
         return out  # type: ignore[return-value]
 
     def _urgency(self, text: str, ws: list[str], hits: list[PhraseHit], p: np.ndarray,
