@@ -17,7 +17,7 @@ from helpers import shipped_models
 
 def test_public_names_are_pinned():
     assert sorted(frankly.__all__) == sorted([
-        "LABELS", "Analyzer", "ChecksumError", "DataError", "FranklyError", "InputError",
+        "LABELS", "Analyzer", "Aspect", "ChecksumError", "DataError", "FranklyError", "InputError",
         "MissingDependencyError", "ModelError", "ModelNotFoundError", "Result", "Urgency",
         "UrgencyReason", "__version__", "analyze", "analyze_many", "load"])
     for name in frankly.__all__:

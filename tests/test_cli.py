@@ -27,7 +27,7 @@ SAMPLE = DATA / "feedback_sample.csv"
 TRAIN = DATA / "train_small.csv"
 ADDED = ["score_negative", "score_neutral", "score_positive", "confidence", "needs_review",
          "review_reason", "error", "language", "evidence", "urgent", "urgency_score",
-         "urgency_category", "urgency_reasons"]
+         "urgency_category", "urgency_reasons", "aspects"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -83,7 +83,7 @@ def test_document_level_batch_matches_the_general_path(analyzer, monkeypatch):
     items = ["Great blender, works perfectly", "", None, 42, "Das Paket ist nicht angekommen",
              " ".join(["The lid leaks and the jug cracked after a week."] * 300),
              "ok", "My card was charged twice, please fix this today", "meh " * 3]
-    whole = frankly.Analyzer(model, sentences=False, explain=False)
+    whole = frankly.Analyzer(model, sentences=False, explain=False, aspects=False)
     fast = list(whole.analyze_many(items))
     monkeypatch.setattr(frankly.Analyzer, "_document_level", property(lambda self: False))
     general = list(whole.analyze_many(items))
@@ -99,7 +99,7 @@ def test_document_level_batch_survives_a_failing_model_call(analyzer, monkeypatc
     """A batch whose model call fails is read again by the general path, which isolates
     the failing text: the other texts still get scores."""
     model = analyzer.model
-    whole = frankly.Analyzer(model, sentences=False, explain=False)
+    whole = frankly.Analyzer(model, sentences=False, explain=False, aspects=False)
     real = type(model).predict_counts
 
     def failing(self, texts):

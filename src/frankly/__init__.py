@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from frankly.errors import (ChecksumError, DataError, FranklyError, InputError,
                             MissingDependencyError, ModelError, ModelNotFoundError)
-from frankly.result import LABELS, Result, Urgency, UrgencyReason
+from frankly.result import LABELS, Aspect, Result, Urgency, UrgencyReason
 
 __version__ = "0.1.0"
 __all__ = [
-    "LABELS", "Analyzer", "ChecksumError", "DataError", "FranklyError", "InputError",
+    "LABELS", "Analyzer", "Aspect", "ChecksumError", "DataError", "FranklyError", "InputError",
     "MissingDependencyError", "ModelError", "ModelNotFoundError", "Result", "Urgency",
     "UrgencyReason", "__version__", "analyze", "analyze_many", "load",
 ]
@@ -56,11 +56,13 @@ def load(name_or_path: str | Path) -> Analyzer:
     return Analyzer(name_or_path)
 
 
-def analyze(text: str) -> Result:
-    """Analyse one text with the default (accurate) model."""
-    return _default_analyzer().analyze(text)
+def analyze(text: str, *, targets: Iterable[str] | None = None) -> Result:
+    """Analyse one text with the default (accurate) model (``targets``: terms to report the
+    sentiment towards, see :meth:`Analyzer.analyze`)."""
+    return _default_analyzer().analyze(text, targets=targets)
 
 
-def analyze_many(texts: Iterable[str], *, batch_size: int = 64) -> Iterator[Result]:
+def analyze_many(texts: Iterable[str], *, batch_size: int = 64,
+                 targets: Iterable[str] | None = None) -> Iterator[Result]:
     """Analyse many texts lazily, in order, with the default (accurate) model."""
-    return _default_analyzer().analyze_many(texts, batch_size=batch_size)
+    return _default_analyzer().analyze_many(texts, batch_size=batch_size, targets=targets)

@@ -44,6 +44,7 @@ from frankly.text.normalize import Mapped
 from frankly.text.sentences import Span, chunk_sentences, split_sentences
 
 if TYPE_CHECKING:
+    from frankly.aspects import AspectReader, Taxonomy
     from frankly.models.base import BaseModel
     from frankly.urgency import UrgencyDetector
 
@@ -93,6 +94,9 @@ class _Doc:
     error: str | None = None
     language: LanguageGuess | None = None
     urgency: Urgency | None = None
+    targets: tuple[str, ...] = ()
+    # Aspects found so far: (source, start, end, probabilities), see AspectReader.read.
+    aspects: list[tuple[str, int, int, list[float]]] = field(default_factory=list)
     # Long texts: the best evidence so far for each label, kept bounded as pieces arrive.
     best: dict[int, tuple[list[explain.Candidate], list[explain.Candidate]]] = field(
         default_factory=dict)
@@ -131,7 +135,9 @@ class Analyzer:
                  terms: Mapping[str, str | float] | Terms | None = None,
                  mixed_threshold: float | None = None,
                  urgency: bool | str | Path | UrgencyDetector = True,
-                 sentences: bool = True) -> None:
+                 sentences: bool = True,
+                 aspects: bool | str | Path | Mapping[str, Iterable[str]] | Taxonomy = True,
+                 ) -> None:
         if isinstance(model, (str, Path)):
             from frankly.models.registry import load_model
 
@@ -149,32 +155,42 @@ class Analyzer:
         if self.terms is not None and not len(self.terms):
             self.terms = None
         self.urgency = _urgency_detector(urgency)
+        self.aspects = _aspect_reader(aspects, model)
 
     @property
     def _document_level(self) -> bool:
         """Whether each text is read whole and nothing more (see ``_whole_texts``)."""
-        return not self.sentences and not self.explain and self.terms is None
+        return (not self.sentences and not self.explain and self.terms is None
+                and self.aspects is None)
 
     def __repr__(self) -> str:
         return (f"Analyzer(model={self.model.id!r}, review_threshold={self.review_threshold}, "
                 f"mixed_threshold={self.mixed_threshold}, explain={self.explain}, "
                 f"sentences={self.sentences}, "
                 f"terms={len(self.terms) if self.terms else 0}, "
-                f"urgency={self.urgency is not None})")
+                f"urgency={self.urgency is not None}, aspects={self.aspects is not None})")
 
-    def analyze(self, text: str) -> Result:
-        """Analyse one text. Raises InputError if ``text`` is not a string."""
+    def analyze(self, text: str, *, targets: Iterable[str] | None = None) -> Result:
+        """Analyse one text. Raises InputError if ``text`` is not a string.
+
+        ``targets``: terms to report the sentiment towards (``Result.aspects`` gets an entry
+        for each occurrence of each, source "target"), whether or not Frankly would have
+        picked them out itself.
+        """
         if not isinstance(text, str):
             raise InputError(f"analyze() expects a str, got {_describe(text)}")
-        return next(self._analyze_window([text]))
+        return next(self._analyze_window([text], targets=self._targets(targets)))
 
-    def analyze_many(self, texts: Iterable[str], *, batch_size: int = 64) -> Iterator[Result]:
+    def analyze_many(self, texts: Iterable[str], *, batch_size: int = 64,
+                     targets: Iterable[str] | None = None) -> Iterator[Result]:
         """Analyse many texts lazily, in order, one Result per input item.
 
         Memory stays bounded for any number of texts: items are read
         ``batch_size * 32`` at a time. An item that is not a string does not stop the
-        batch: it yields a Result with ``error`` and ``needs_review`` set.
+        batch: it yields a Result with ``error`` and ``needs_review`` set. ``targets`` as
+        for :meth:`analyze`, the same for every text.
         """
+        found = self._targets(targets)
         if isinstance(texts, str):
             raise InputError("analyze_many() expects an iterable of texts, got one str; "
                              "use analyze() or wrap it in a list")
@@ -185,17 +201,28 @@ class Analyzer:
         except TypeError:
             raise InputError(f"analyze_many() expects an iterable of texts, "
                              f"got {_describe(texts)}") from None
-        return self._stream(iterator, batch_size)
+        return self._stream(iterator, batch_size, found)
 
-    def _stream(self, iterator: Iterator[object], batch_size: int) -> Iterator[Result]:
+    def _targets(self, targets: object) -> tuple[str, ...]:
+        from frankly.aspects import check_targets
+
+        found = check_targets(targets)
+        if found and self.aspects is None:
+            raise InputError("targets need aspects: build the Analyzer with aspects=True "
+                             "(the default)")
+        return found
+
+    def _stream(self, iterator: Iterator[object], batch_size: int,
+                targets: tuple[str, ...]) -> Iterator[Result]:
         batch_size = max(batch_size, self.model.min_batch_size)
         window = batch_size * SORT_WINDOW_BATCHES
         while chunk := list(islice(iterator, window)):
-            yield from self._analyze_window(chunk, batch_size)
+            yield from self._analyze_window(chunk, batch_size, targets)
 
     # -- the pipeline ---------------------------------------------------------------------
 
-    def _analyze_window(self, items: list[object], batch_size: int = 64) -> Iterator[Result]:
+    def _analyze_window(self, items: list[object], batch_size: int = 64,
+                        targets: tuple[str, ...] = ()) -> Iterator[Result]:
         results: list[Result | None] = [None] * len(items)
         docs: list[_Doc] = []
         todo: list[int] = []  # the items that are texts to read
@@ -229,7 +256,7 @@ class Analyzer:
             # (a text too long for the window is still cut into pieces, never truncated).
             split = self.sentences or self.explain or long
             docs.append(_Doc(i, item, split_sentences(item) if split else [Span(0, len(item))],
-                             long=long, language=guess, urgency=found))
+                             long=long, language=guess, urgency=found, targets=targets))
         self._score([unit for doc in docs for unit in self._units(doc)], batch_size)
         for doc in docs:
             if doc.error is not None:
@@ -344,7 +371,9 @@ class Analyzer:
         if not doc.long:
             return
         unit.text = None  # the document's text holds it; keeps a long text's memory small
-        if unit.words is not None:
+        if unit.words is not None and self.aspects is not None and unit.sentence is not None:
+            doc.aspects += self._read_aspects(doc, unit)
+        if unit.words is not None and self.explain:
             model = self.model
             for label in range(len(model.classes_)):
                 support, opposing = explain.candidates(
@@ -354,7 +383,12 @@ class Analyzer:
                 doc.best[label] = (
                     sorted(kept[0] + support, key=lambda c: -c.support)[:explain.MAX_EVIDENCE],
                     sorted(kept[1] + opposing, key=lambda c: c.support)[:explain.MAX_OPPOSING])
-            unit.words = None
+        unit.words = None
+
+    def _read_aspects(self, doc: _Doc, unit: _Unit) -> list[tuple[str, int, int, list[float]]]:
+        assert self.aspects is not None
+        return self.aspects.read(doc.text, unit.words, doc.sentences,
+                                 (unit.offset, unit.offset + unit.length), doc.targets)
 
     def _cut(self, unit: _Unit, share: float) -> list[_Unit]:
         """Pieces of a unit too long for the model's window, about ``share`` of it each
@@ -378,7 +412,8 @@ class Analyzer:
         """Score the units (logits, pooled sums, and word scores when ``words``, by default
         when explaining); return each one's note (overflow, or the exception that stopped
         it) and its term hits."""
-        words = self.explain if words is None else words
+        if words is None:  # word scores for evidence and aspects
+            words = self.explain or self.aspects is not None
         mapped: list[tuple[Mapped | None, str, list[explain.TermShift]]] = []
         for unit in batch:
             text = unit.text or ""
@@ -413,8 +448,15 @@ class Analyzer:
             if m is not None and len(spans):
                 spans = np.array([m.span(int(a), int(b)) for a, b in spans],
                                  dtype=np.int64).reshape(-1, 2)
+            tokens = ws.aspects
+            if tokens is not None:
+                if m is not None and len(tokens.spans):
+                    tokens = replace(tokens, spans=np.array(
+                        [m.span(int(a), int(b)) if a >= 0 else (-1, -1)
+                         for a, b in tokens.spans], dtype=np.int64).reshape(-1, 2))
+                tokens = tokens.shifted(unit.offset)
             unit.logits = logits[i]
-            unit.words = replace(ws, spans=spans + unit.offset)
+            unit.words = replace(ws, spans=spans + unit.offset, aspects=tokens)
             unit.raw = ws.raw.sum(0) + ws.rest
             unit.count = float(ws.counts.sum() + ws.rest_count)
         return [(note, hits) for note, (_, _, hits) in zip(notes, mapped)]
@@ -478,6 +520,9 @@ class Analyzer:
                     and any(s.scores["negative"] >= t for s in sentences)):
                 label = MIXED
         outcome = _Outcome(self, doc, label, scores, sentences, top)
+        if self.aspects is not None and not doc.long:
+            for unit in doc.readers():
+                doc.aspects += self._read_aspects(doc, unit)
         if self.explain:
             if doc.long:
                 support, opposing = doc.best.get(top, ([], []))
@@ -510,6 +555,15 @@ class Analyzer:
                 if after[o.top] < o.scores[self.model.classes_[o.top]]:
                     o.verified = True
                     o.support.insert(0, o.support.pop(round_))
+
+
+def _aspect_reader(value: object, model: BaseModel) -> AspectReader | None:
+    """The aspect reader ``Analyzer(aspects=...)`` asks for (see its docstring)."""
+    if value is False or value is None:
+        return None
+    from frankly.aspects import AspectReader, taxonomy_from
+
+    return AspectReader(taxonomy_from(value), model)
 
 
 def _urgency_detector(value: object) -> UrgencyDetector | None:
@@ -573,4 +627,6 @@ class _Outcome:
                       review_reason=reason, sentences=self.sentences,
                       evidence=tuple(evidence) if analyzer.explain else (),
                       language=guess.language if guess is not None else None,
-                      urgency=doc.urgency)
+                      urgency=doc.urgency,
+                      aspects=(analyzer.aspects.aspects(text, doc.aspects)
+                               if analyzer.aspects is not None else ()))

@@ -89,6 +89,30 @@ class Urgency:
 
 
 @dataclass(frozen=True)
+class Aspect:
+    """Something the text talks about, ``text[start:end]``, and how it talks about it.
+
+    ``category`` is the term's place in the aspect taxonomy ("delivery and shipping",
+    "staff", ... or "other"); ``label`` and ``scores`` are the calibrated sentiment towards
+    this occurrence of the term (not the text as a whole). ``source`` is "extracted" (found
+    by Frankly) or "target" (a term the caller asked about).
+    """
+
+    term: str
+    start: int
+    end: int
+    category: str
+    label: str
+    scores: Mapping[str, float]
+    source: str = "extracted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"term": self.term, "start": self.start, "end": self.end,
+                "category": self.category, "label": self.label, "scores": dict(self.scores),
+                "source": self.source}
+
+
+@dataclass(frozen=True)
 class Result:
     """The analysis of one text.
 
@@ -102,6 +126,7 @@ class Result:
     ``error`` is set only for an item that could not be analysed at all (for example a
     value that is not a string in ``analyze_many``). ``urgency`` says whether the message
     needs a person now, and why (None when the Analyzer was built with ``urgency=False``).
+    ``aspects`` lists what the text talks about and the sentiment towards each.
 
     >>> r = Result(text="Great service", label="positive",
     ...            scores={"negative": 0.02, "neutral": 0.08, "positive": 0.9},
@@ -121,6 +146,7 @@ class Result:
     evidence: tuple[Evidence, ...] = ()
     language: str | None = None
     urgency: Urgency | None = None
+    aspects: tuple[Aspect, ...] = ()
     confidence: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +157,8 @@ class Result:
             object.__setattr__(self, "sentences", tuple(self.sentences))
         if not isinstance(self.evidence, tuple):
             object.__setattr__(self, "evidence", tuple(self.evidence))
+        if not isinstance(self.aspects, tuple):
+            object.__setattr__(self, "aspects", tuple(self.aspects))
 
     @property
     def polarity(self) -> str:
@@ -152,4 +180,5 @@ class Result:
             "sentences": [s.to_dict() for s in self.sentences],
             "evidence": [e.to_dict() for e in self.evidence],
             "urgency": None if self.urgency is None else self.urgency.to_dict(),
+            "aspects": [a.to_dict() for a in self.aspects],
         }

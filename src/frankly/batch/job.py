@@ -25,13 +25,14 @@ CHUNK_ROWS = 8192
 PROGRESS_EVERY = 64
 OUTPUT_FIELDS = ("label", "score_negative", "score_neutral", "score_positive", "confidence",
                  "needs_review", "review_reason", "error", "language", "evidence",
-                 "urgent", "urgency_score", "urgency_category", "urgency_reasons")
+                 "urgent", "urgency_score", "urgency_category", "urgency_reasons", "aspects")
 EVIDENCE_SHOWN = 3  # spans written to the evidence column, most influential first
 OUTPUT_TYPES = {"label": "string", "score_negative": "float", "score_neutral": "float",
                 "score_positive": "float", "confidence": "float", "needs_review": "bool",
                 "review_reason": "string", "error": "string", "language": "string",
                 "evidence": "string", "urgent": "bool", "urgency_score": "float",
-                "urgency_category": "string", "urgency_reasons": "string"}
+                "urgency_category": "string", "urgency_reasons": "string",
+                "aspects": "string"}
 # Put before a prediction column whose name the input already uses (its own "label").
 CLASH_PREFIX = "frankly_"
 
@@ -88,7 +89,9 @@ def result_fields(result: Result) -> dict[str, Any]:
             "language": result.language,
             "evidence": "; ".join(f"{e.text} ({e.weight:+.2f})"
                                   for e in result.evidence[:EVIDENCE_SHOWN]) or None,
-            **urgency_fields(result)}
+            **urgency_fields(result),
+            "aspects": "; ".join(f"{' '.join(a.term.split())} ({a.category}, {a.label})"
+                                 for a in result.aspects) or None}
 
 
 def urgency_fields(result: Result) -> dict[str, Any]:
@@ -116,12 +119,15 @@ def require_columns(reader: TableReader, wanted: dict[str, str]) -> None:
 
 def analyze_chunks(reader: TableReader, analyzer: Analyzer, text_column: str, *,
                    batch_size: int = 64, chunk_rows: int | None = None,
-                   progress: Progress | None = None) -> Iterator[tuple[Chunk, list[Result]]]:
-    """Each chunk of ``reader`` with one Result per row, in order."""
+                   progress: Progress | None = None, targets: Sequence[str] = ()
+                   ) -> Iterator[tuple[Chunk, list[Result]]]:
+    """Each chunk of ``reader`` with one Result per row, in order (``targets``: terms
+    to report the sentiment towards, see ``Analyzer.analyze``)."""
     for chunk in reader.chunks(chunk_rows or CHUNK_ROWS):
         texts = [row.get(text_column) for row in chunk.rows]
         results: list[Result] = []
-        for result in analyzer.analyze_many(texts, batch_size=batch_size):  # type: ignore[arg-type]
+        for result in analyzer.analyze_many(texts, batch_size=batch_size,  # type: ignore[arg-type]
+                                            targets=targets or None):
             results.append(result)
             if progress is not None and len(results) % PROGRESS_EVERY == 0:
                 progress(PROGRESS_EVERY)

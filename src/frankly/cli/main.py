@@ -12,7 +12,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from frankly import __version__
-from frankly.cli import analyze, evaluate, explain, train, triage
+from frankly.cli import analyze, aspects, evaluate, explain, train, triage
 from frankly.cli.common import UsageError
 from frankly.errors import FranklyError
 
@@ -24,6 +24,7 @@ examples:
   frankly analyze --input reviews.csv --output scored.csv
   frankly explain "Delivery was late. The blender itself is superb."
   frankly triage --input tickets.csv             # the urgent queue, most urgent first
+  frankly aspects --input reviews.csv            # what customers talk about, and how
   frankly evaluate --input labelled.csv --label-column sentiment
   frankly train --input labelled.csv --output my-model
 
@@ -49,6 +50,7 @@ def build_parser() -> Parser:
     explain.add_parser(sub)
     train.add_parser(sub)
     triage.add_parser(sub)
+    aspects.add_parser(sub)
     return parser
 
 

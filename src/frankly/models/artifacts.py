@@ -34,6 +34,22 @@ def write_checksums(model_dir: Path) -> None:
     (model_dir / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n")
 
 
+def verify_checksums(directory: Path, what: str) -> None:
+    """Fail loudly when a file listed in ``directory``'s checksums is missing or altered
+    (``what`` names the resources in the message, e.g. "urgency resources")."""
+    try:
+        expected = json.loads((directory / CHECKSUMS).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{what} in {directory} lack a readable {CHECKSUMS}: {exc}") from exc
+    for name, digest in expected.items():
+        path = directory / name
+        if not path.is_file():
+            raise ModelError(f"{what}: {path} is missing")
+        if sha256(path) != digest:
+            raise ChecksumError(f"{what}: {path} does not match its checksum: the file was "
+                                f"altered or damaged; reinstall frankly or rebuild it")
+
+
 def read_model_dir(model_dir: Path) -> dict[str, Any]:
     """Verify ``model_dir`` and return its config. Raises a ModelError naming what is wrong."""
     if not model_dir.is_dir():

@@ -36,6 +36,8 @@ class WordScores:
     rest: np.ndarray        # (n_classes,) scores of tokens outside any word
     rest_count: float
     bias: np.ndarray        # (n_classes,) added after pooling
+    # A model with aspect heads: its per-token aspect scores (frankly.aspects.TokenAspects).
+    aspects: Any = None
 
     def pooled(self, raw: np.ndarray, count: float, pool_power: float) -> np.ndarray:
         """Logits of a subset of words whose summed ``raw`` and token count are given."""

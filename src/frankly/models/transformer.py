@@ -7,6 +7,7 @@ to the longest text in the batch (dynamic padding); callers sort by length for s
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,6 +20,8 @@ from frankly.text.normalize import normalize, normalize_with_offsets
 ONNX = "model.onnx"
 TOKEN_OUTPUT = "token_logits"  # per-token head scores, added by training.finetune
 TOKENIZER = "tokenizer.json"
+# Per-token aspect heads (tag logits O/B/I, polarity logits), in models built with them.
+ASPECT_OUTPUTS = ["aspect_tags", "aspect_polarity"]
 # Padded tokens per onnxruntime call. Attention memory grows with batch x length^2, so a
 # large unsorted batch of long texts is split (measured: unsorted calls of 256 dev texts
 # peaked at 705 MB without it, 535 MB with it; analyze_many's sorted batches at ~330 MB).
@@ -63,6 +66,7 @@ class TransformerModel(BaseModel):
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(model_dir / ONNX), opts,
                                             providers=["CPUExecutionProvider"])
+        self._outputs = {o.name for o in self.session.get_outputs()}
 
     @classmethod
     def load(cls, model_dir: Path, config: dict[str, Any]) -> "TransformerModel":
@@ -101,13 +105,21 @@ class TransformerModel(BaseModel):
         logits, _ = self._run_all(encs, tokens=False)
         return logits, self._notes(encs), np.array([len(e.ids) for e in encs], dtype=float)
 
+    @property
+    def has_aspects(self) -> bool:
+        """Whether the model has aspect heads (``ASPECT_OUTPUTS``)."""
+        return all(name in self._outputs for name in ASPECT_OUTPUTS)
+
     def predict_tokens(self, texts: Sequence[str]
                        ) -> tuple[np.ndarray, list[str | None], list[WordScores]]:
         mapped = [normalize_with_offsets(t, emoji=True) for t in texts]
         encs = self.tokenizer.encode_batch([m.text for m in mapped])
         logits, token_logits = self._run_all(encs, tokens=True)
-        words = [_word_scores(m, enc, tl, lg)
+        words = [_word_scores(m, enc, tl[:, :len(self.classes_)], lg)
                  for m, enc, tl, lg in zip(mapped, encs, token_logits, logits)]
+        if self.has_aspects:
+            words = [replace(w, aspects=_token_aspects(m, enc, tl, len(self.classes_)))
+                     for w, m, enc, tl in zip(words, mapped, encs, token_logits)]
         return logits, self._notes(encs), words
 
     def _notes(self, encs: list[Any]) -> list[str | None]:
@@ -143,7 +155,22 @@ class TransformerModel(BaseModel):
             ids[i, :len(row)] = row
             mask[i, :len(row)] = 1
         names = ["logits", TOKEN_OUTPUT] if tokens else ["logits"]
-        return self.session.run(names, {"input_ids": ids, "attention_mask": mask})
+        if tokens and self.has_aspects:
+            names += ASPECT_OUTPUTS
+        out = self.session.run(names, {"input_ids": ids, "attention_mask": mask})
+        if len(out) > 2:  # token scores, then aspect tags, then aspect polarity, per token
+            out = [out[0], np.concatenate(out[1:], axis=-1)]
+        return out
+
+
+def _token_aspects(mapped: Any, enc: Any, scores: np.ndarray, k: int) -> Any:
+    """The aspect heads' scores of one text, each token's span in the original text."""
+    from frankly.aspects import TokenAspects
+
+    spans = np.array([(-1, -1) if special or b <= a else mapped.span(a, b)
+                      for (a, b), special in zip(enc.offsets, enc.special_tokens_mask)],
+                     dtype=np.int64).reshape(-1, 2)
+    return TokenAspects(spans=spans, tags=scores[:, k:k + 3], polarity=scores[:, k + 3:])
 
 
 def _word_scores(mapped: Any, enc: Any, token_logits: np.ndarray,

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
-import json
 import threading
 from dataclasses import replace
 from importlib import resources
@@ -34,7 +32,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from frankly.errors import ChecksumError, InputError, ModelError, check_probability
+from frankly.errors import InputError, check_probability
+from frankly.models.artifacts import verify_checksums
 from frankly.result import Urgency, UrgencyReason
 from frankly.urgency.model import CALM, CATEGORIES, NONE, UrgencyModel
 from frankly.urgency.phrases import (Phrase, PhraseHit, PhraseSet, read_phrase_rows, word_spans,
@@ -59,17 +58,7 @@ def _resource_dir() -> Path:
 
 def _verify(directory: Path) -> None:
     """Fail loudly when a shipped urgency file is missing or changed."""
-    try:
-        expected = json.loads((directory / CHECKSUMS).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"urgency resources in {directory} lack {CHECKSUMS}: {exc}") from exc
-    for name, digest in expected.items():
-        path = directory / name
-        if not path.is_file():
-            raise ModelError(f"urgency resource missing: {path}")
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
-        if actual != digest:
-            raise ChecksumError(f"urgency resource {path} does not match its checksum")
+    verify_checksums(directory, "urgency resources")
 
 
 def read_phrases(path: str | Path, source: str = "user") -> list[Phrase]:
