@@ -33,12 +33,14 @@ HEAVY_MODULES = ("onnxruntime", "torch", "fastapi", "pyarrow", "pyspark")
 IMPORT_RUNS = 5
 WORKER_TIMEOUT_S = 1200
 # Further sections, each its own script run in a fresh process after the systems; their
-# Markdown is appended to RESULTS.md (issue 3: probes, documents, language; issue 4: urgency).
+# Markdown is appended to RESULTS.md (issue 3: probes, documents, language; issue 4: urgency;
+# issue 5: aspects).
 SECTIONS = {
     "probes": ["probes.py"],
     "documents": ["documents.py", "--data", "{data}"],
     "language": ["language.py", "--data", "{data}"],
     "urgency": ["urgency.py", "--data", "{data}"],
+    "aspects": ["aspects.py", "--data", "{data}"],
 }
 SECTION_TIMEOUT_S = 3600
 

