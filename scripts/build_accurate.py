@@ -31,7 +31,7 @@ from frankly.training.package import (DEFAULT_LIMITS, CardInfo, finalize_model,
                                       prior_adjustment)
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "accurate"
-VERSION = "1.1.0"  # 1.1: token_logits output (evidence, sentence scores)
+VERSION = "1.2.0"  # 1.1: token_logits output (evidence, sentence scores); 1.2: aspect heads
 WINDOW = TRANSFORMER_WINDOW
 MAX_QUANT_LOSS = 0.01  # quantise only if val macro-recall drops by less than one point
 MIN_BATCH_AGREEMENT = 1.0  # ... and no label depends on the batch a text is in
@@ -59,8 +59,13 @@ def _shown(path: Path) -> Path:
 
 def _stages(work: Path) -> list[str]:
     """The command of every stage behind ``work``, first stage first (a soup lists the
-    stages of each run it averages, then itself)."""
+    stages of each run it averages, then itself; a blend those of its aspect run)."""
     run = json.loads((work / "run.json").read_text())
+    if run.get("blend"):
+        b = run["blend"]
+        return _stages(Path(b["aspects"]).parents[1]) + [
+            f"python scripts/blend_aspects.py --aspects {b['aspects']} --sentiment "
+            f"{b['sentiment']} --alpha {b['alpha']} --out {work}"]
     if run.get("soup"):
         commands: list[str] = []
         for part in run["soup"]:
@@ -68,16 +73,13 @@ def _stages(work: Path) -> list[str]:
         states = " ".join(part["state"] for part in run["soup"])
         return commands + [f"python scripts/soup_accurate.py --data ../shared/data --out {work} "
                            f"{states}"]
-    commands = []
-    while True:
-        run = json.loads((work / "run.json").read_text())
-        args = list(run.get("argv") or ["--work", str(work)])
-        if "--data" in args:  # a local path in the record; the card names the usual one
-            args[args.index("--data") + 1] = "../shared/data"
-        commands.append("python scripts/train_accurate.py " + " ".join(args))
-        if not run.get("init"):
-            return commands[::-1]
-        work = Path(run["init"]).parents[1]
+    args = list(run.get("argv") or ["--work", str(work)])
+    if "--data" in args:  # a local path in the record; the card names the usual one
+        args[args.index("--data") + 1] = "../shared/data"
+    command = f"python {run.get('script', 'scripts/train_accurate.py')} " + " ".join(args)
+    if not run.get("init"):
+        return [command]
+    return _stages(Path(run["init"]).parents[1]) + [command]
 
 
 def _val_recall(model_dir: Path, val: list[tuple[str, str]], adjustment: np.ndarray,
@@ -111,6 +113,10 @@ def main() -> None:
                                                        "dev_logits.npy") + adjustment
                                                ).argmax(1).tolist()) for h in history}
     print("val macro-recall by epoch (prior-corrected):", recall)
+
+    def recall_of(epoch_dir: Path) -> float:
+        return macro_recall(y_val, (np.load(epoch_dir / "dev_logits.npy") + adjustment
+                                    ).argmax(1).tolist())
     epoch = args.epoch or max(recall, key=recall.__getitem__)
 
     export_dir = args.work / f"onnx-epoch-{epoch}"
@@ -158,14 +164,18 @@ def main() -> None:
                  f"costs under one point of val macro-recall and no label depends on the "
                  f"batch")
 
+    aspect_training = _aspect_training(run)
     if args.out.exists():
         shutil.rmtree(args.out)
     _assemble(measured[chosen][2], args.out)
-    cfg = FinetuneConfig(**history[0]["config"])
+    known = set(FinetuneConfig.__dataclass_fields__)  # an aspect run records more fields
+    cfg = FinetuneConfig(**{k: v for k, v in history[0]["config"].items() if k in known})
     finalize_model(args.out, "tweeteval-val", val, dev, logit_adjustment=adjustment.tolist(),
                    card=CardInfo(
         title="Frankly accurate",
-        summary=("all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
+        summary=_blend_summary(run, precision, recall_of(Path(run["blend"]["sentiment"]).parent))
+        if run.get("blend") else (
+                 "all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
                  "and a linear head, "
                  + (f"the average of the weights of {len(run['soup'])} last-stage runs from "
                     f"the same start (a model soup: "
@@ -182,7 +192,7 @@ def main() -> None:
             [f"{len(load_written_feedback())} customer-feedback sentences written by the "
              f"Frankly team (training-data/written-feedback.tsv; ours, Apache-2.0), in a last "
              f"short stage with {run['replay']} rows of the mix above replayed."]
-            if run.get("written") else []),
+            if run.get("written") else []) + ([aspect_training] if aspect_training else []),
         limits=[*DEFAULT_LIMITS,
             f"Reads {WINDOW} tokens at a time: longer texts are read in sentence chunks "
             "and pooled (see the documents section), so context across chunks is lost.",
@@ -198,6 +208,41 @@ def main() -> None:
                  f"{_shown(args.out)} "
                  "--data ../shared/data`."),
     ))
+    if aspect_training:
+        from frankly.training.aspect_eval import write_aspects
+
+        found = write_aspects(args.out, args.data, aspect_training)
+        print(f"aspect temperature {found['temperature']}, SemEval-2014 dev: {found['dev']}")
+
+
+def _blend_summary(run: dict, precision: str, before: float) -> str:
+    """The card's first paragraph for a model blended from an aspect run (blend_aspects)."""
+    b = run["blend"]
+    epoch = Path(b["aspects"]).parent.name.replace("-", " ")
+    return (f"all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment (mean pooling and "
+            f"a linear head) and for aspects (two per-token heads, see Aspects below). The "
+            f"sentiment state {b['sentiment']} (the model soup of frankly-accurate 1.1.0) was "
+            f"trained on for aspects and sentiment together ({epoch} of `python "
+            f"{run['script']} {' '.join(run['argv'])}`, AdamW lr {run['lr']}), then its "
+            f"encoder and sentiment head were blended back: "
+            f"{b['alpha']} x the aspect-trained weights + {1 - b['alpha']:g} x the soup's "
+            f"(WiSE-FT), which kept most of the sentiment (the soup's TweetEval val macro-recall: "
+            f"{before:.3f}) and extracted aspects better than either end. Exported to ONNX "
+            f"(opset 17) and {precision}. Reads up to {WINDOW} tokens at a time.")
+
+
+def _aspect_training(run: dict) -> str | None:
+    """What the aspect heads were trained on (None: the model has none)."""
+    if not run.get("aspect_files") or run.get("aspect_train") != "written":
+        return None
+    from frankly.training.absa import read_written
+
+    repo = Path(__file__).resolve().parents[1]
+    n = sum(len(read_written(repo / f)) for f in run["aspect_files"])
+    return (f"{n} review sentences with their aspect terms, polarity and category, written "
+            f"by the Frankly team ({', '.join(run['aspect_files'])}; ours, Apache-2.0), "
+            f"interleaved with {run['replay']} replayed rows of the sentiment mix "
+            f"(aspect heads; epoch chosen on TweetEval val and the SemEval-2014 dev split)")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ def main() -> None:
     aspects = aspects * args.aspect_copies
     args.work.mkdir(parents=True, exist_ok=True)
     (args.work / "run.json").write_text(json.dumps(
-        {"goemotions_sample": None, "init": args.init, "lr": args.lr, "replay": args.replay,
+        {"script": "scripts/train_aspects.py", "goemotions_sample": None, "init": args.init,
+         "lr": args.lr, "replay": args.replay,
          "written": args.written, "aspect_train": args.aspect_train,
          "aspect_files": [str(p.relative_to(REPO)) for p in WRITTEN],
          "argv": sys.argv[1:]}, indent=2) + "\n")

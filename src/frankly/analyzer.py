@@ -23,6 +23,9 @@ How a text is read:
    removal lowers the label's probability.
 6. Urgency (``frankly.urgency``): its own phrases and model, one call per window of
    texts; it does not read the sentiment scores (urgency is not negativity).
+7. Aspects (``frankly.aspects``): from the same model call's per-token scores (the aspect
+   heads, or the word scores of a model without them), for each unit that reads the
+   document; the caller's ``targets`` at every occurrence.
 """
 
 from __future__ import annotations
@@ -128,6 +131,9 @@ class Analyzer:
     ``sentences=False`` reads each text as a whole only (document-level sentiment, about
     twice as fast on multi-sentence texts): ``Result.sentences`` is then empty and the
     label is never "mixed", which needs each sentence's own scores.
+    ``aspects``: True (the default taxonomy), False (``Result.aspects`` stays empty), a
+    mapping of category -> seed terms, a file of them, or a
+    :class:`~frankly.aspects.Taxonomy`.
     """
 
     def __init__(self, model: str | Path | BaseModel = "accurate", *,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 
 from frankly.aspects.spans import tag_spans
-from frankly.aspects.taxonomy import OTHER, Taxonomy, default_seeds
+from frankly.aspects.taxonomy import OTHER, Taxonomy, default_seeds, term_key
 from frankly.calibration import softmax
 from frankly.errors import InputError
 from frankly.result import Aspect
@@ -40,6 +40,13 @@ __all__ = ["AspectReader", "Taxonomy", "TokenAspects", "OTHER", "check_targets",
 MAX_TARGETS = 100  # terms one call may ask about
 MAX_TARGET_CHARS = 100
 MAX_ASPECTS = 50   # aspects listed per text (a long document keeps its first ones)
+# Words for the reviewed thing as a whole, not an aspect of it: the tagger's most common
+# false finds on the SemEval-2014 dev split ("the restaurant", "this laptop"). Dropped from
+# extracted terms (not from targets): extraction F1 +0.01 restaurants, +0.04 laptops there.
+ENTITY_WORDS = frozenset(
+    "restaurant restaurants place places laptop laptops computer computers notebook "
+    "notebooks netbook netbooks pc pcs machine machines product products device devices "
+    "unit company".split())
 
 
 @dataclass(frozen=True)
@@ -143,12 +150,18 @@ class AspectReader:
             found += [("target", m.start(), m.end())
                       for m in _pattern(target).finditer(text, lo, hi)]
         taken = [(a, b) for _, a, b in found]
+        # The seed terms are always looked for; with aspect heads the tagger's terms come
+        # first and a seed adds only where it overlaps none (on the SemEval-2014 dev split
+        # the seeds lifted recall by 0.15-0.18 at about the same precision).
+        extracted = []
         if tokens is not None:
             valid = tokens.spans[:, 0] >= 0
             spans = [tuple(s) if ok else None for s, ok in zip(tokens.spans.tolist(), valid)]
-            extracted = tag_spans(tokens.tags.argmax(1).tolist(), spans, text)
-        else:
-            extracted = [(m.start(), m.end()) for m in self._seeds().finditer(text, lo, hi)]
+            extracted = [(a, b) for a, b in tag_spans(tokens.tags.argmax(1).tolist(), spans,
+                                                      text)
+                         if term_key(text[a:b]) not in ENTITY_WORDS]
+        extracted += [(m.start(), m.end()) for m in self._seeds().finditer(text, lo, hi)
+                      if not any(m.start() < y and x < m.end() for x, y in extracted)]
         for a, b in extracted:
             if not any(a < y and x < b for x, y in taken):
                 found.append(("extracted", a, b))

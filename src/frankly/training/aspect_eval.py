@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from frankly.result import LABELS
 from frankly.training.absa import AspectSentence
 
 
@@ -62,4 +61,130 @@ def score_torch(model, tok, dev: dict[str, Sequence[AspectSentence]],  # type: i
     return out
 
 
-__all__ = ["extraction_counts", "f1", "score_torch", "LABELS"]
+
+
+
+SECTION = "## Aspects"
+
+
+def gold_term_logits(model, sentences: Sequence[AspectSentence], batch_size: int = 64  # type: ignore[no-untyped-def]
+                     ) -> tuple[list[list[float]], list[int]]:
+    """The aspect polarity head's logits at each gold term (positive, negative or neutral)
+    of a shipped-format model with aspect heads, and the gold label indices."""
+    import numpy as np
+
+    logits, gold = [], []
+    classes = list(model.classes_)
+    for start in range(0, len(sentences), batch_size):
+        part = sentences[start:start + batch_size]
+        _, _, words = model.predict_tokens([s.text for s in part])
+        for s, w in zip(part, words):
+            tokens = w.aspects
+            for t in s.terms:
+                if t.polarity not in classes:
+                    continue
+                spans = tokens.spans
+                inside = (spans[:, 0] >= 0) & (spans[:, 0] < t.end) & (spans[:, 1] > t.start)
+                row = tokens.polarity[inside].mean(0) if inside.any() else np.zeros(len(classes))
+                logits.append(row.tolist())
+                gold.append(classes.index(t.polarity))
+    return logits, gold
+
+
+def fit_temperature(logits: Sequence[Sequence[float]], gold: Sequence[int]) -> float:
+    """The temperature minimising the negative log-likelihood (grid 0.25-5)."""
+    import numpy as np
+
+    from frankly.calibration import softmax
+
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(gold)
+    grid = np.round(np.arange(0.25, 5.0001, 0.05), 2)
+    nll = [float(-np.log(softmax(z, t)[np.arange(len(y)), y] + 1e-12).mean()) for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def render_section(config: dict) -> str:  # type: ignore[type-arg]
+    info = config.get("aspects")
+    if not info:
+        return ""
+    rows = "\n".join(f"| {d} | {m['extraction_precision']:.3f} | {m['extraction_recall']:.3f} "
+                     f"| {m['extraction_f1']:.3f} | {m['polarity_accuracy']:.3f} | {m['terms']} |"
+                     for d, m in info["dev"].items())
+    return f"""{SECTION}
+Two heads read the encoder's token states beside the sentiment head: `aspect_tags` marks
+each token as the beginning, inside or outside of an aspect term, and `aspect_polarity`
+gives the sentiment towards a term (its logits averaged over the term's tokens, then a
+temperature of {config['aspect_temperature']:.2f} fitted on the dev split below). They were
+trained on {info['training']}.
+
+Measured on a fixed dev split of the SemEval-2014 Task 4 train files (about 1 sentence in
+5 by sentence id; no licence is stated for that data, so it trains nothing shipped, and
+it chose the epoch and the blend): extraction with exact spans by the tagger alone (the
+Analyzer also matches the taxonomy's seed terms and drops words for the reviewed thing as
+a whole; `benchmarks/RESULTS.md` measures that), polarity on the gold terms.
+
+| domain | extraction P | R | F1 | polarity accuracy | gold terms |
+|---|---|---|---|---|---|
+{rows}
+
+"""
+
+
+def write_aspects(model_dir, data, training: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Fit the aspect temperature on the SemEval-2014 dev split, measure the heads there,
+    and store both in config.json and MODEL_CARD.md (re-checksummed)."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from frankly.aspects.spans import tag_spans
+    from frankly.models.artifacts import CARD, CONFIG, write_checksums
+    from frankly.models.registry import build_model
+    from frankly.training.absa import semeval2014_split
+
+    model_dir = Path(model_dir)
+    config = json.loads((model_dir / CONFIG).read_text())
+    model = build_model(model_dir, config)
+    if not getattr(model, "has_aspects", False):
+        raise ValueError(f"{model_dir}: the model has no aspect heads")
+    dev = {d: semeval2014_split(Path(data), d)[1] for d in ("restaurants", "laptops")}
+    logits, gold = [], []
+    for sentences in dev.values():
+        z, y = gold_term_logits(model, sentences)
+        logits += z
+        gold += y
+    temperature = fit_temperature(logits, gold)
+    measured = {}
+    for domain, sentences in dev.items():
+        z, y = gold_term_logits(model, sentences)
+        tp = fp = fn = 0
+        for start in range(0, len(sentences), 64):
+            part = sentences[start:start + 64]
+            _, _, words = model.predict_tokens([s.text for s in part])
+            for s, w in zip(part, words):
+                t = w.aspects
+                spans = [tuple(x) if x[0] >= 0 else None for x in t.spans.tolist()]
+                found = tag_spans(t.tags.argmax(1).tolist(), spans, s.text)
+                a, b, c = extraction_counts([(g.start, g.end) for g in s.terms], found)
+                tp, fp, fn = tp + a, fp + b, fn + c
+        scores = f1(tp, fp, fn)
+        measured[domain] = {"extraction_precision": scores["precision"],
+                            "extraction_recall": scores["recall"],
+                            "extraction_f1": scores["f1"],
+                            "polarity_accuracy": float(np.mean(np.argmax(z, 1) == np.array(y))),
+                            "terms": tp + fn}
+    config["aspect_temperature"] = temperature
+    config["aspects"] = {"training": training, "dev": measured}
+    (model_dir / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    card = (model_dir / CARD).read_text(encoding="utf-8")
+    if SECTION in card:
+        start = card.index(SECTION)
+        end = card.index("\n## ", start + len(SECTION))
+        card = card[:start] + card[end + 1:]
+    at = card.index("## Known limits")
+    card = card[:at] + render_section(config) + card[at:]
+    (model_dir / CARD).write_text(card, encoding="utf-8")
+    write_checksums(model_dir)
+    return {"temperature": temperature, "dev": measured}

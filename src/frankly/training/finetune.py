@@ -220,18 +220,28 @@ def export_onnx(state_path: Path, out_dir: Path, base_dir: Path | None = None,
     import torch
 
     base_dir = base_dir or base_model_dir()
-    model = build_classifier(base_dir)
-    model.load_state_dict(torch.load(state_path, weights_only=True))
+    state = torch.load(state_path, weights_only=True)
+    outputs = ["logits"]
+    if any(k.startswith("tagger.") for k in state):  # with aspect heads (aspect_finetune)
+        from frankly.training.aspect_finetune import build_multitask
+
+        model = build_multitask(base_dir)
+        outputs += ["aspect_tags", "aspect_polarity"]
+    else:
+        model = build_classifier(base_dir)
+    model.load_state_dict(state)
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32 = out_dir / "model.fp32.onnx"
     ids = torch.ones((2, 8), dtype=torch.long)
+    axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+            "logits": {0: "batch"}, "aspect_tags": {0: "batch", 1: "seq"},
+            "aspect_polarity": {0: "batch", 1: "seq"}}
     torch.onnx.export(model, (ids, torch.ones_like(ids)), str(fp32), dynamo=False,
                       opset_version=17, input_names=["input_ids", "attention_mask"],
-                      output_names=["logits"],
-                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
-                                    "attention_mask": {0: "batch", 1: "seq"},
-                                    "logits": {0: "batch"}})
+                      output_names=outputs,
+                      dynamic_axes={k: v for k, v in axes.items()
+                                    if k in outputs or k in ("input_ids", "attention_mask")})
     add_token_output(fp32)  # before quantisation: the head must still be one Gemm
     if not quantize:
         return fp32
