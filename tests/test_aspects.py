@@ -194,7 +194,18 @@ def test_aspect_resources_are_verified(tmp_path, monkeypatch):
         resources.resource_dir.cache_clear()
 
 
+def test_seed_matcher_whole_words_plurals_and_longest_first():
+    from frankly.aspects.seeds import SeedMatcher
+
+    m = SeedMatcher(["battery", "battery life", "wi-fi", "box", "customer service"])
+    text = "Battery life great, batteries poor, Wi-Fi and wifi, boxes, customer  service, abox"
+    assert [text[a:b] for a, b in m.find(text)] == [
+        "Battery life", "batteries", "Wi-Fi", "boxes", "customer  service"]
+    assert m.find(text, 20) == [(20, 29), (36, 41), (52, 57), (59, 76)]
+    assert m.find("") == [] and SeedMatcher([]).find("battery") == []
+
+
 def test_reader_without_heads_uses_seed_terms():
     model = frankly.Analyzer("fast", urgency=False).model
     reader = AspectReader(default_taxonomy(), model)
-    assert reader._seeds().search("Our couriers were late")
+    assert reader._seeds().find("Our couriers were late") == [(4, 12)]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from frankly.aspects.seeds import SeedMatcher
 from frankly.aspects.spans import tag_spans
 from frankly.aspects.taxonomy import OTHER, Taxonomy, default_seeds, term_key
 from frankly.calibration import softmax
@@ -122,21 +123,14 @@ class AspectReader:
         self.taxonomy = taxonomy
         self.model = model
         self.temperature = float(model.config.get("aspect_temperature", 1.0))
-        self._seed_pattern: re.Pattern[str] | None = None
+        self._seed_matcher: SeedMatcher | None = None
 
-    def _seeds(self) -> re.Pattern[str]:
-        """One pattern for every seed term, longest first (lexicon mode)."""
-        if self._seed_pattern is None:
-            terms = sorted({t for ts in self.taxonomy.seeds.values() for t in ts},
-                           key=lambda t: (-len(t), t))
-            alternatives = []
-            for t in terms:
-                words = [re.escape(w) for w in t.split()]
-                # the seed as given, or its plural: "courier" finds "couriers"
-                alternatives.append(r"\s+".join(words) + r"(?:s|es)?")
-            self._seed_pattern = re.compile(
-                r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
-        return self._seed_pattern
+    def _seeds(self) -> SeedMatcher:
+        """The taxonomy's seed terms, ready to find in text."""
+        if self._seed_matcher is None:
+            self._seed_matcher = SeedMatcher(t for ts in self.taxonomy.seeds.values()
+                                             for t in ts)
+        return self._seed_matcher
 
     def read(self, text: str, words: "WordScores | None", sentences: Sequence[Span],
              window: tuple[int, int], targets: Sequence[str] = ()
@@ -160,8 +154,8 @@ class AspectReader:
             extracted = [(a, b) for a, b in tag_spans(tokens.tags.argmax(1).tolist(), spans,
                                                       text)
                          if term_key(text[a:b]) not in ENTITY_WORDS]
-        extracted += [(m.start(), m.end()) for m in self._seeds().finditer(text, lo, hi)
-                      if not any(m.start() < y and x < m.end() for x, y in extracted)]
+        extracted += [(a, b) for a, b in self._seeds().find(text, lo, hi)
+                      if not any(a < y and x < b for x, y in extracted)]
         for a, b in extracted:
             if not any(a < y and x < b for x, y in taken):
                 found.append(("extracted", a, b))
