@@ -154,8 +154,12 @@ class AspectReader:
             extracted = [(a, b) for a, b in tag_spans(tokens.tags.argmax(1).tolist(), spans,
                                                       text)
                          if term_key(text[a:b]) not in ENTITY_WORDS]
-        extracted += [(a, b) for a, b in self._seeds().find(text, lo, hi)
-                      if not any(a < y and x < b for x, y in extracted)]
+        for a, b in self._seeds().find(text, lo, hi):
+            inside = [(x, y) for x, y in extracted if a < y and x < b]
+            if not inside:
+                extracted.append((a, b))
+            elif all(a <= x and y <= b for x, y in inside):  # "battery" in "battery life"
+                extracted = [s for s in extracted if s not in inside] + [(a, b)]
         for a, b in extracted:
             if not any(a < y and x < b for x, y in taken):
                 found.append(("extracted", a, b))
