@@ -41,7 +41,12 @@ def verify_checksums(directory: Path, what: str) -> None:
         expected = json.loads((directory / CHECKSUMS).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"{what} in {directory} lack a readable {CHECKSUMS}: {exc}") from exc
-    for name, digest in expected.items():
+    _check_files(directory, expected, what)
+
+
+def _check_files(directory: Path, sums: dict[str, str], what: str) -> None:
+    """Raise if a file ``sums`` names is missing from ``directory`` or has another sha256."""
+    for name, digest in sums.items():
         path = directory / name
         if not path.is_file():
             raise ModelError(f"{what}: {path} is missing")
@@ -65,13 +70,7 @@ def read_model_dir(model_dir: Path) -> dict[str, Any]:
     for name in config.get("files", []):
         if name not in sums:
             raise ModelError(f"{model_dir}: {name} has no checksum in {CHECKSUMS}")
-    for name, expected in sums.items():
-        path = model_dir / name
-        if not path.is_file():
-            raise ModelError(f"model directory {model_dir} is missing {name}")
-        if sha256(path) != expected:
-            raise ChecksumError(f"{path} does not match its checksum: the file was altered "
-                                f"or damaged; reinstall frankly or rebuild the model")
+    _check_files(model_dir, sums, f"model directory {model_dir}")
     for key in ("name", "version", "kind", "labels", "temperature", "review_threshold"):
         if key not in config:
             raise ModelError(f"{model_dir / CONFIG} lacks the key {key!r}")

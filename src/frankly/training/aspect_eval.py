@@ -61,47 +61,39 @@ def score_torch(model, tok, dev: dict[str, Sequence[AspectSentence]],  # type: i
     return out
 
 
-
-
-
 SECTION = "## Aspects"
 
 
-def gold_term_logits(model, sentences: Sequence[AspectSentence], batch_size: int = 64  # type: ignore[no-untyped-def]
-                     ) -> tuple[list[list[float]], list[int]]:
-    """The aspect polarity head's logits at each gold term (positive, negative or neutral)
-    of a shipped-format model with aspect heads, and the gold label indices."""
+def read_dev(model, sentences: Sequence[AspectSentence], batch_size: int = 64  # type: ignore[no-untyped-def]
+             ) -> tuple[list[list[float]], list[int], tuple[int, int, int]]:
+    """One pass of a shipped-format model with aspect heads over ``sentences``: the
+    polarity head's logits at each gold term (positive, negative or neutral), their gold
+    label indices, and the tagger's extraction counts (tp, fp, fn)."""
     import numpy as np
 
+    from frankly.aspects.spans import tag_spans
+
     logits, gold = [], []
+    tp = fp = fn = 0
     classes = list(model.classes_)
     for start in range(0, len(sentences), batch_size):
         part = sentences[start:start + batch_size]
         _, _, words = model.predict_tokens([s.text for s in part])
         for s, w in zip(part, words):
             tokens = w.aspects
+            spans = tokens.spans
+            found = tag_spans(tokens.tags.argmax(1).tolist(),
+                              [tuple(x) if x[0] >= 0 else None for x in spans.tolist()], s.text)
+            a, b, c = extraction_counts([(t.start, t.end) for t in s.terms], found)
+            tp, fp, fn = tp + a, fp + b, fn + c
             for t in s.terms:
                 if t.polarity not in classes:
                     continue
-                spans = tokens.spans
                 inside = (spans[:, 0] >= 0) & (spans[:, 0] < t.end) & (spans[:, 1] > t.start)
                 row = tokens.polarity[inside].mean(0) if inside.any() else np.zeros(len(classes))
                 logits.append(row.tolist())
                 gold.append(classes.index(t.polarity))
-    return logits, gold
-
-
-def fit_temperature(logits: Sequence[Sequence[float]], gold: Sequence[int]) -> float:
-    """The temperature minimising the negative log-likelihood (grid 0.25-5)."""
-    import numpy as np
-
-    from frankly.calibration import softmax
-
-    z = np.asarray(logits, dtype=float)
-    y = np.asarray(gold)
-    grid = np.round(np.arange(0.25, 5.0001, 0.05), 2)
-    nll = [float(-np.log(softmax(z, t)[np.arange(len(y)), y] + 1e-12).mean()) for t in grid]
-    return float(grid[int(np.argmin(nll))])
+    return logits, gold, (tp, fp, fn)
 
 
 def render_section(config: dict) -> str:  # type: ignore[type-arg]
@@ -139,36 +131,23 @@ def write_aspects(model_dir, data, training: str) -> dict:  # type: ignore[no-un
 
     import numpy as np
 
-    from frankly.aspects.spans import tag_spans
-    from frankly.models.artifacts import CARD, CONFIG, write_checksums
+    from frankly.calibration import fit_temperature
+    from frankly.models.artifacts import CONFIG
     from frankly.models.registry import build_model
     from frankly.training.absa import semeval2014_split
+    from frankly.training.package import put_card_section
 
     model_dir = Path(model_dir)
     config = json.loads((model_dir / CONFIG).read_text())
     model = build_model(model_dir, config)
     if not getattr(model, "has_aspects", False):
         raise ValueError(f"{model_dir}: the model has no aspect heads")
-    dev = {d: semeval2014_split(Path(data), d)[1] for d in ("restaurants", "laptops")}
-    logits, gold = [], []
-    for sentences in dev.values():
-        z, y = gold_term_logits(model, sentences)
-        logits += z
-        gold += y
-    temperature = fit_temperature(logits, gold)
+    read = {d: read_dev(model, semeval2014_split(Path(data), d)[1])
+            for d in ("restaurants", "laptops")}
+    temperature = fit_temperature(np.array([z for r in read.values() for z in r[0]]),
+                                  np.array([y for r in read.values() for y in r[1]]))
     measured = {}
-    for domain, sentences in dev.items():
-        z, y = gold_term_logits(model, sentences)
-        tp = fp = fn = 0
-        for start in range(0, len(sentences), 64):
-            part = sentences[start:start + 64]
-            _, _, words = model.predict_tokens([s.text for s in part])
-            for s, w in zip(part, words):
-                t = w.aspects
-                spans = [tuple(x) if x[0] >= 0 else None for x in t.spans.tolist()]
-                found = tag_spans(t.tags.argmax(1).tolist(), spans, s.text)
-                a, b, c = extraction_counts([(g.start, g.end) for g in s.terms], found)
-                tp, fp, fn = tp + a, fp + b, fn + c
+    for domain, (z, y, (tp, fp, fn)) in read.items():
         scores = f1(tp, fp, fn)
         measured[domain] = {"extraction_precision": scores["precision"],
                             "extraction_recall": scores["recall"],
@@ -178,13 +157,5 @@ def write_aspects(model_dir, data, training: str) -> dict:  # type: ignore[no-un
     config["aspect_temperature"] = temperature
     config["aspects"] = {"training": training, "dev": measured}
     (model_dir / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
-    card = (model_dir / CARD).read_text(encoding="utf-8")
-    if SECTION in card:
-        start = card.index(SECTION)
-        end = card.index("\n## ", start + len(SECTION))
-        card = card[:start] + card[end + 1:]
-    at = card.index("## Known limits")
-    card = card[:at] + render_section(config) + card[at:]
-    (model_dir / CARD).write_text(card, encoding="utf-8")
-    write_checksums(model_dir)
+    put_card_section(model_dir, SECTION, render_section(config))
     return {"temperature": temperature, "dev": measured}

@@ -21,26 +21,22 @@ from typing import Callable, Sequence
 from frankly.result import LABELS
 from frankly.text.normalize import normalize, normalize_with_offsets
 from frankly.training.absa import AspectSentence
-from frankly.training.finetune import (_require_torch, base_model_dir, build_classifier,
-                                       load_tokenizer, macro_recall, predict_logits)
+from frankly.training.finetune import (FinetuneConfig, _require_torch, base_model_dir,
+                                       build_classifier, load_tokenizer, macro_recall,
+                                       optimizer, predict_logits)
 
 TAGS = ("O", "B", "I")
 HIDDEN = 384
 
 
 @dataclass
-class AspectConfig:
+class AspectConfig(FinetuneConfig):
+    """The fine-tuning settings, plus the aspect losses' (a later stage: lower lr)."""
+
     epochs: int = 3
-    batch_size: int = 32
     lr: float = 2e-5
-    warmup: float = 0.06
-    weight_decay: float = 0.01
-    max_length: int = 64
     aspect_weight: float = 1.0   # the aspect losses' weight against the sentiment loss
     tag_weights: tuple[float, float, float] = (1.0, 2.0, 2.0)  # O, B, I: terms are rare
-    seed: int = 13
-    threads: int = 2
-    init_state: str | None = None
 
 
 def build_multitask(base_dir: Path):
@@ -134,18 +130,7 @@ def finetune_aspects(sentiment: Sequence[tuple[str, str]], aspects: Sequence[Asp
 
     n_sent = math.ceil(len(texts) / config.batch_size)
     n_asp = math.ceil(len(encoded) / config.batch_size)
-    total = (n_sent + n_asp) * config.epochs
-    warm = int(total * config.warmup)
-    no_decay = ("bias", "LayerNorm.weight")
-    params = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": config.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
-         "weight_decay": 0.0}]
-    opt = torch.optim.AdamW(params, lr=config.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: s / max(1, warm) if s < warm
-        else max(0.0, (total - s) / max(1, total - warm)))
+    opt, sched = optimizer(model, config, (n_sent + n_asp) * config.epochs)
     ce = torch.nn.CrossEntropyLoss()
     tag_ce = torch.nn.CrossEntropyLoss(weight=torch.tensor(config.tag_weights),
                                        ignore_index=-1)

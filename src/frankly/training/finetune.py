@@ -117,6 +117,26 @@ def macro_recall(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
     return classification_report(y_true, y_pred, LABELS)["macro_recall"]
 
 
+def optimizer(model, config: FinetuneConfig, total: int):  # type: ignore[no-untyped-def]
+    """AdamW (no weight decay on biases and LayerNorm) with linear warm-up and decay over
+    ``total`` steps: ``(optimizer, scheduler)``."""
+    import torch
+
+    warm = int(total * config.warmup)
+    no_decay = ("bias", "LayerNorm.weight")
+    params = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": config.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
+         "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(params, lr=config.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: s / max(1, warm) if s < warm
+        else max(0.0, (total - s) / max(1, total - warm)))
+    return opt, sched
+
+
 def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], out_dir: Path,
              config: FinetuneConfig | None = None, base_dir: Path | None = None,
              log: Callable[[str], None] = print) -> Path:
@@ -146,19 +166,7 @@ def finetune(train: Sequence[tuple[str, str]], dev: Sequence[tuple[str, str]], o
     dev_y = [LABELS.index(y) for _, y in dev]
 
     steps_per_epoch = math.ceil(len(texts) / config.batch_size)
-    total = steps_per_epoch * config.epochs
-    warm = int(total * config.warmup)
-    no_decay = ("bias", "LayerNorm.weight")
-    params = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
-         "weight_decay": config.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
-         "weight_decay": 0.0},
-    ]
-    opt = torch.optim.AdamW(params, lr=config.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: s / max(1, warm) if s < warm
-        else max(0.0, (total - s) / max(1, total - warm)))
+    opt, sched = optimizer(model, config, steps_per_epoch * config.epochs)
 
     history_path = out_dir / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else []

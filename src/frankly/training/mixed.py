@@ -100,18 +100,11 @@ was chosen by {mixed['method']}: there, mixed precision {mixed['precision']:.3f}
 
 def write_mixed(model_dir: Path, result: dict[str, Any]) -> None:
     """Store the threshold in config.json, the rule in MODEL_CARD.md, and re-checksum."""
-    from frankly.models.artifacts import CARD, CONFIG, write_checksums
+    from frankly.models.artifacts import CONFIG
+    from frankly.training.package import put_card_section
 
     config = json.loads((model_dir / CONFIG).read_text())
     config["mixed_threshold"] = result["threshold"]
     config["mixed"] = result
     (model_dir / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
-    card = (model_dir / CARD).read_text(encoding="utf-8")
-    if SECTION in card:
-        start = card.index(SECTION)
-        end = card.index("\n## ", start + len(SECTION))
-        card = card[:start] + card[end + 1:]
-    at = card.index("## Known limits")
-    card = card[:at] + render_section(config) + card[at:]
-    (model_dir / CARD).write_text(card, encoding="utf-8")
-    write_checksums(model_dir)
+    put_card_section(model_dir, SECTION, render_section(config))

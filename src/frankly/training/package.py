@@ -144,6 +144,19 @@ def finalize_model(model_dir: Path, dev_name: str, dev: Sequence[Example],
     return config
 
 
+def put_card_section(model_dir: Path, heading: str, section: str) -> None:
+    """Replace the section starting with ``heading`` in the model card (or add it before
+    "Known limits") with ``section``, and re-checksum the directory."""
+    text = (model_dir / CARD).read_text(encoding="utf-8")
+    if heading in text:
+        start = text.index(heading)
+        end = text.index("\n## ", start + len(heading))
+        text = text[:start] + text[end + 1:]
+    at = text.index("## Known limits")
+    (model_dir / CARD).write_text(text[:at] + section + text[at:], encoding="utf-8")
+    write_checksums(model_dir)
+
+
 def render_card(config: dict[str, Any], card: CardInfo) -> str:
     cal = config["calibration"]
     rows = "\n".join(
