@@ -12,7 +12,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from frankly import __version__
-from frankly.cli import analyze, aspects, evaluate, explain, train, triage
+from frankly.cli import analyze, aspects, evaluate, explain, serve, train, triage
 from frankly.cli.common import UsageError
 from frankly.errors import FranklyError
 
@@ -27,6 +27,7 @@ examples:
   frankly aspects --input reviews.csv            # what customers talk about, and how
   frankly evaluate --input labelled.csv --label-column sentiment
   frankly train --input labelled.csv --output my-model
+  frankly keys create --scope write && frankly serve   # the REST service
 
 Run 'frankly COMMAND --help' for the options of a command.
 """
@@ -51,6 +52,7 @@ def build_parser() -> Parser:
     train.add_parser(sub)
     triage.add_parser(sub)
     aspects.add_parser(sub)
+    serve.add_parsers(sub)
     return parser
 
 

@@ -1,0 +1,293 @@
+"""The FastAPI app factory: state, lifespan, middleware and error handling.
+
+Nothing is built at import. :func:`create_app` returns an app whose lifespan opens the
+store and loads the model (unless a test hands them in), and starts the retention purge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from frankly import __version__
+from frankly.config import ServiceSettings
+from frankly.errors import FranklyError
+from frankly.service.auth import KeyRing
+from frankly.service.metrics import Metrics
+
+if TYPE_CHECKING:
+    from frankly.analyzer import Analyzer
+    from frankly.ingest import Ingestor
+    from frankly.store import Store
+
+log = logging.getLogger("frankly.service")
+
+# How often the retention purge runs. Hourly keeps rows at most an hour past their limit.
+PURGE_EVERY_SECONDS = 3600.0
+# Analyses run one request at a time in a worker thread: the model already uses both cores
+# (onnxruntime's intra-op threads), and one at a time keeps latency predictable.
+ANALYSIS_THREADS = 1
+
+# The HTTP status of each error code the service raises on purpose.
+STATUS_BY_CODE = {"invalid_input": 422, "not_found": 404, "policy_refused": 403,
+                  "unauthorized": 401, "insufficient_scope": 403, "rate_limited": 429,
+                  "too_many_texts": 413, "request_too_large": 413, "storage_error": 503,
+                  "missing_dependency": 500, "data_error": 422, "model_error": 500}
+
+
+@dataclass
+class State:
+    settings: ServiceSettings
+    analyzer: Analyzer
+    store: Store
+    ingestor: Ingestor
+    keys: KeyRing
+    metrics: Metrics
+    limiter: anyio.CapacityLimiter
+
+    async def analyse(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run model work in the analysis thread, off the event loop."""
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+
+    async def db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a store call in a worker thread (SQLite and psycopg calls block)."""
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+
+def create_app(settings: ServiceSettings | None = None, *, analyzer: Analyzer | None = None,
+               store: Store | None = None) -> FastAPI:
+    """The Frankly service as an ASGI app (run it with ``frankly serve``).
+
+    ``analyzer`` and ``store`` default to ``settings.model`` and ``settings.database_url``,
+    built when the app starts (not here). A store handed in is not closed on shutdown.
+    """
+    settings = settings or ServiceSettings()
+    settings.check()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from frankly.ingest import Ingestor
+
+        own_store = store is None
+        the_store = store
+        if the_store is None:
+            from frankly.store import open_store
+
+            the_store = await anyio.to_thread.run_sync(open_store, settings.database_url)
+        the_analyzer = analyzer
+        if the_analyzer is None:
+            from frankly.analyzer import Analyzer
+
+            the_analyzer = await anyio.to_thread.run_sync(Analyzer, settings.model)
+        app.state.frankly = State(
+            settings=settings, analyzer=the_analyzer, store=the_store,
+            ingestor=Ingestor(the_analyzer, the_store, settings),
+            keys=KeyRing(the_store, settings.rate_limit_per_second), metrics=metrics,
+            limiter=anyio.CapacityLimiter(ANALYSIS_THREADS))
+        purge = (asyncio.create_task(_purge_forever(app.state.frankly))
+                 if settings.retention_days else None)
+        log.info("frankly service ready: model %s, database %s", the_analyzer.model.id,
+                 _safe_url(settings.database_url))
+        try:
+            yield
+        finally:
+            if purge is not None:
+                purge.cancel()
+            if own_store:
+                the_store.close()
+
+    app = FastAPI(
+        title="Frankly", version=__version__, lifespan=lifespan,
+        description="Honest, calibrated sentiment, urgency and aspects for customer "
+                    "feedback, offline. Every endpoint but /health needs "
+                    "'Authorization: Bearer <key>' (create keys with 'frankly keys create'). "
+                    "Errors are JSON: {\"error\": {\"code\", \"message\"}}.",
+        responses={401: {"description": "No key or an unknown one"},
+                   422: {"description": "The request does not match the schema"},
+                   429: {"description": "Rate limited"}})
+    app.add_exception_handler(FranklyError, _frankly_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    from frankly.service.routes import router
+
+    app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Observe, metrics=metrics)
+    return app
+
+
+async def _purge_forever(state: State) -> None:
+    while True:
+        try:
+            cutoff = datetime.now(timezone.utc) - timedelta(days=state.settings.retention_days
+                                                            or 0)
+            n = await state.db(state.store.purge_older_than, cutoff)
+            if n:
+                log.info("retention: purged %d items older than %d days", n,
+                         state.settings.retention_days)
+                state.metrics.count("items_purged", n)
+        except Exception:  # keep purging later; the error is logged, without any text
+            log.exception("retention purge failed")
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+async def _frankly_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FranklyError)
+    status = getattr(exc, "status", None) or STATUS_BY_CODE.get(exc.code, 400)
+    headers = None
+    retry = getattr(exc, "retry_after", None)
+    if retry is not None:
+        headers = {"Retry-After": str(max(1, int(retry + 0.999)))}
+    if status >= 500:
+        log.error("%s on %s: %s", exc.code, _route(request.scope), type(exc).__name__)
+    return error_response(status, exc.code, str(exc), headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        # No 'input' or 'ctx': they may echo the client's text back or hold objects.
+        details.append({"field": where, "problem": err.get("msg", "invalid"),
+                        "type": err.get("type")})
+    first = details[0] if details else {"field": "body", "problem": "invalid"}
+    more = f" (and {len(details) - 1} more problems)" if len(details) > 1 else ""
+    return error_response(422, "invalid_request", f"{first['field']}: {first['problem']}{more}",
+                          details)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+    message = {404: f"no such endpoint: {request.method} {request.url.path} (see /docs)",
+               405: f"{request.method} is not allowed here (see /docs)"}.get(
+        exc.status_code, str(exc.detail))
+    return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
+                          headers=getattr(exc, "headers", None))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback names code, not data; the request body is never logged.
+    log.error("unexpected error on %s %s: %s", request.method, _route(request.scope),
+              type(exc).__name__, exc_info=exc)
+    return error_response(500, "internal_error", "Frankly hit an unexpected error; it has "
+                          "been logged. Retrying the same request is safe.")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, before reading them into memory."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await self._refuse(scope, receive, send)
+                    return
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise StarletteHTTPException(413, self._message())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _message(self) -> str:
+        return (f"the request body is over {self.max_bytes:,} bytes: send fewer or shorter "
+                f"texts per request")
+
+    async def _refuse(self, scope: dict, receive: Callable, send: Callable) -> None:
+        response = error_response(413, "request_too_large", self._message())
+        await response(scope, receive, send)
+
+
+class Observe:
+    """Time every request for /metrics and log one line: method, route template, status."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def sending(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            seconds = time.perf_counter() - start
+            route = _route(scope)
+            self.metrics.observe(scope["method"], route, status, seconds)
+            if log.isEnabledFor(logging.INFO):
+                log.info("%s %s %d %.1f ms", scope["method"], route, status, seconds * 1000)
+
+
+def _route(scope: dict) -> str:
+    """The route template ("/v1/subjects/{subject_id}"), never the raw path with its ids."""
+    route = scope.get("route")
+    return getattr(route, "path", None) or "(unmatched)"
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for the log."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        user = creds.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+def app_from_environment() -> FastAPI:
+    """The app for each of ``frankly serve --workers N``'s processes (settings travel in
+    ``FRANKLY_SERVE_SETTINGS`` as JSON, written by the command)."""
+    import json
+    import os
+
+    return create_app(ServiceSettings(**json.loads(os.environ["FRANKLY_SERVE_SETTINGS"])))
