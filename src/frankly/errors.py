@@ -41,6 +41,18 @@ class DataError(FranklyError, ValueError):
     code = "data_error"
 
 
+class NotFoundError(FranklyError, LookupError):
+    """Something asked for by id (a stored item, an API key) does not exist."""
+
+    code = "not_found"
+
+
+class StorageError(FranklyError):
+    """The database could not do what was asked (unreachable, locked too long, too new)."""
+
+    code = "storage_error"
+
+
 def check_probability(name: str, value: object) -> float:
     """``value`` as a float in [0, 1], or an InputError naming ``name`` and what was given."""
     try:
@@ -50,3 +62,4 @@ def check_probability(name: str, value: object) -> float:
     if not 0.0 <= number <= 1.0:
         raise InputError(f"{name} must be between 0 and 1, got {value!r}")
     return number
+
