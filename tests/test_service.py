@@ -336,7 +336,7 @@ def test_override_errors(service):
     assert r.status_code == 422 and "nothing to change" in r.json()["error"]["message"]
 
 
-# -- subjects ----------------------------------------------------------------------------------------
+# -- subjects ---------------------------------------------------------------------------
 
 def test_export_and_erase_one_person(service):
     service.ingest([{"id": "p-1", "text": "Late again", "subject_id": "alice"},
@@ -355,7 +355,7 @@ def test_export_and_erase_one_person(service):
     assert service.call("GET", "/v1/audit").json()["entries"] == []
 
 
-# -- use policy ----------------------------------------------------------------------------------------
+# -- use policy -------------------------------------------------------------------------
 
 def test_no_per_person_results_about_employees_or_students(service):
     r = service.call("POST", "/v1/analyze", "read",

@@ -28,6 +28,16 @@ def default_database_url() -> str:
     return f"sqlite:///{frankly_home() / 'frankly.db'}"
 
 
+def open_default_store(url: str) -> Any:
+    """``frankly.store.open_store(url)``, first creating the Frankly home folder when
+    ``url`` is the embedded default (a folder the user named must already exist)."""
+    from frankly.store import open_store
+
+    if url == default_database_url():
+        frankly_home().mkdir(parents=True, exist_ok=True)
+    return open_store(url)
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     """How ``frankly serve`` (and ``frankly ingest``) behave. Every number has a reason.

@@ -150,6 +150,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from frankly.service import create_app
 
     settings = settings_from(args)
+    _log_to_stderr(args.log_level)
     err(f"frankly: serving on http://{settings.host}:{settings.port} (docs at /docs), "
         f"model {settings.model}")
     # uvicorn's own access log prints raw paths, which may hold subject ids: ours logs the
@@ -167,6 +168,19 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_to_stderr(level: str) -> None:
+    """Frankly's own log lines (one per request: method, route template, status, time; never
+    a text) go to stderr beside uvicorn's."""
+    import logging
+
+    logger = logging.getLogger("frankly")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
 def _settings_dict(settings: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
@@ -174,10 +188,10 @@ def _settings_dict(settings: Any) -> dict[str, Any]:
 
 
 def run_keys(args: argparse.Namespace) -> int:
-    from frankly.store import open_store
+    from frankly.config import open_default_store
 
     settings = settings_from(args)
-    store = open_store(settings.database_url)
+    store = open_default_store(settings.database_url)
     try:
         if args.action == "create":
             if args.rate_limit is not None and not args.rate_limit > 0:
@@ -218,8 +232,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     from frankly.analyzer import Analyzer
     from frankly.batch.job import require_columns
     from frankly.cli.analyze import _reader
+    from frankly.config import open_default_store
     from frankly.ingest import Ingestor
-    from frankly.store import open_store
 
     settings = settings_from(args)
     policy.check_subject_kind(args.subject_kind)
@@ -229,7 +243,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         if column:
             columns[column] = f"--{name}-column"
     args.texts = []
-    store = open_store(settings.database_url)
+    store = open_default_store(settings.database_url)
     totals = {"created": 0, "duplicate": 0, "failed": 0}
     failures: list[str] = []
     try:

@@ -83,9 +83,10 @@ def create_app(settings: ServiceSettings | None = None, *, analyzer: Analyzer | 
         own_store = store is None
         the_store = store
         if the_store is None:
-            from frankly.store import open_store
+            from frankly.config import open_default_store
 
-            the_store = await anyio.to_thread.run_sync(open_store, settings.database_url)
+            the_store = await anyio.to_thread.run_sync(open_default_store,
+                                                       settings.database_url)
         the_analyzer = analyzer
         if the_analyzer is None:
             from frankly.analyzer import Analyzer
