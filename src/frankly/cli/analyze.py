@@ -21,6 +21,8 @@ examples:
   frankly analyze --input reviews.csv --output scored.parquet --text-column comment
   frankly analyze --input tickets.jsonl --json --model fast
   frankly analyze -- "-1 star, never again"           # -- before a text starting with -
+  frankly analyze --input survey.csv --subject-kind employee --subject-column person
+                                                      # aggregates only (see below)
 
 With --output, every input column is kept and these are added: label (positive,
 negative, neutral, or mixed when the text holds confidently positive and confidently
@@ -61,7 +63,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object per text (Result.to_dict()) instead of the table")
     add_progress_option(p)
+    add_subject_options(p)
     p.set_defaults(run=run)
+
+
+def add_subject_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--subject-kind", default="unknown",
+                        choices=("customer", "employee", "student", "unknown"),
+                        help="who wrote the texts (default: unknown); for employees and "
+                             "students only aggregates are given (see the use policy)")
+    parser.add_argument("--subject-column", metavar="COLUMN",
+                        help="column of --input naming who wrote each row (an id), to count "
+                             "distinct people for aggregates")
 
 
 def add_demo_parser(sub: argparse._SubParsersAction) -> None:
@@ -102,8 +115,11 @@ def _reader(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from frankly import policy
     from frankly.batch.job import analyze_table, require_columns
 
+    if policy.is_protected(args.subject_kind):
+        return run_aggregate(args)
     with _reader(args) as reader:
         show_bar = bool(args.input) and want_progress(args.progress)
         if args.output:
@@ -125,6 +141,45 @@ def run(args: argparse.Namespace) -> int:
         show_bar = show_bar and (args.progress or not _isatty(sys.stdout))
         return show(reader, build_analyzer(args), text_column=args.text_column,
                     as_json=args.json, batch_size=args.batch_size, progress=show_bar)
+
+
+def run_aggregate(args: argparse.Namespace) -> int:
+    """Texts about employees or students: the summary only, over at least k people."""
+    from frankly import policy
+    from frankly.batch.job import Summary, analyze_chunks, require_columns
+
+    kind = policy.check_subject_kind(args.subject_kind)
+    if args.output or args.json:
+        policy.refuse_per_person(kind, "per-text results (--output, --json)")
+    if not args.input or not args.subject_column:
+        raise UsageError(f"aggregates about {kind}s need --input FILE and --subject-column "
+                         f"COLUMN, to count the distinct people behind them")
+    people: set[str] = set()
+    summary = Summary()
+    with _reader(args) as reader:
+        require_columns(reader, {args.text_column: "--text-column",
+                                 args.subject_column: "--subject-column"})
+        analyzer = build_analyzer(args)
+        bar = Progress(reader.total_rows) if want_progress(args.progress) else None
+        try:
+            for chunk, results in analyze_chunks(reader, analyzer, args.text_column,
+                                                 batch_size=args.batch_size, progress=bar):
+                for row, result in zip(chunk.rows, results):
+                    summary.add(result)
+                    who = row.get(args.subject_column)
+                    # A row that names nobody counts as one unknown person: anonymous rows
+                    # cannot prove that they come from many people.
+                    people.add("" if who is None else str(who).strip())
+        finally:
+            if bar is not None:
+                bar.close()
+    if not policy.aggregate_allowed(len(people)):
+        raise policy.PolicyError(f"{len(people)} distinct {kind}s: "
+                                 f"{policy.SUPPRESSED_REASON}")
+    print(f"aggregate over {len(people):,} distinct {kind}s (no per-text results: "
+          f"see the use policy)")
+    print_summary(summary, sys.stdout)
+    return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:

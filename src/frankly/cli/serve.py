@@ -73,7 +73,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     ksub = k.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = ksub.add_parser("create", help="create a key and print it once")
-    c.add_argument("--name", default="", help="who or what uses it")
+    c.add_argument("--name", default="unnamed", help="who or what uses it (default: unnamed)")
     c.add_argument("--scope", choices=("read", "write", "admin"), default="read",
                    help="what it may do (default: read)")
     c.add_argument("--rate-limit", type=float, metavar="PER_SECOND",
@@ -105,7 +105,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_store_options(i)
     add_model_option_optional(i)
     add_progress_option(i)
-    i.set_defaults(run=run_ingest)
+    i.set_defaults(run=run_ingest, texts=[], output=None, output_format=None, json=False)
 
 
 def add_model_option_optional(parser: argparse.ArgumentParser) -> None:
@@ -242,7 +242,6 @@ def run_ingest(args: argparse.Namespace) -> int:
         column = getattr(args, f"{name}_column")
         if column:
             columns[column] = f"--{name}-column"
-    args.texts = []
     store = open_default_store(settings.database_url)
     totals = {"created": 0, "duplicate": 0, "failed": 0}
     failures: list[str] = []

@@ -85,10 +85,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="texts per model call (default: 64)")
     add_progress_option(p)
+    p.add_argument("--subject-kind", default="unknown",
+                   choices=("customer", "employee", "student", "unknown"),
+                   help="who wrote the messages (default: unknown); a per-message queue "
+                        "about employees or students is refused (see the use policy)")
     p.set_defaults(run=run, output=None, output_format=None)
 
 
 def run(args: argparse.Namespace) -> int:
+    from frankly import policy
+
+    policy.refuse_per_person(args.subject_kind, "a per-message urgent queue")
     from frankly.analyzer import Analyzer
     from frankly.batch.job import require_columns
     from frankly.cli.analyze import _reader
