@@ -409,3 +409,25 @@ def test_openapi_documents_the_versioned_endpoints(service):
                  "/v1/subjects/{subject_id}/export", "/health", "/metrics"):
         assert path in schema["paths"]
     assert service.client.get("/docs").status_code == 200
+
+
+def test_an_unexpected_error_is_a_json_500_and_its_message_is_not_logged(tmp_path, caplog):
+    class Broken:
+        class model:
+            id = "broken 0"
+
+        def analyze_many(self, texts, **kw):
+            raise RuntimeError(f"could not read {list(texts)}")
+
+    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    _, key = store.create_key(name="a", scopes=("admin",))
+    app = create_app(ServiceSettings(database_url=store.url, retention_days=None),
+                     analyzer=Broken(), store=store)
+    caplog.set_level(logging.INFO)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post("/v1/analyze", headers={"Authorization": f"Bearer {key}"},
+                        json={"texts": ["my secret complaint"]})
+    assert r.status_code == 500 and error_code(r) == "internal_error"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged and "my secret complaint" not in logged
+    store.close()

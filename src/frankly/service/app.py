@@ -190,11 +190,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    # The traceback names code, not data; the request body is never logged.
-    log.error("unexpected error on %s %s: %s", request.method, _route(request.scope),
-              type(exc).__name__, exc_info=exc)
+    _log_unexpected(request.method, _route(request.scope), exc)
+    return _internal_error()
+
+
+def _internal_error() -> JSONResponse:
     return error_response(500, "internal_error", "Frankly hit an unexpected error; it has "
                           "been logged. Retrying the same request is safe.")
+
+
+def _log_unexpected(method: str, route: str, exc: BaseException) -> None:
+    # The exception's type and the code path, not its message: a message can quote the
+    # request's data, and logs never hold feedback text.
+    import traceback
+
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unexpected %s on %s %s\n%s", type(exc).__name__, method, route, where)
 
 
 class BodyLimit:
@@ -252,15 +263,22 @@ class Observe:
             return
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def sending(message: dict) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
+        except Exception as exc:
+            # Handled here, not by the server: its own log line would print the message.
+            _log_unexpected(scope["method"], _route(scope), exc)
+            status = 500
+            if not started:
+                await _internal_error()(scope, receive, send)
         finally:
             seconds = time.perf_counter() - start
             route = _route(scope)
