@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -430,4 +431,27 @@ def test_an_unexpected_error_is_a_json_500_and_its_message_is_not_logged(tmp_pat
     assert r.status_code == 500 and error_code(r) == "internal_error"
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "RuntimeError" in logged and "my secret complaint" not in logged
+    store.close()
+
+
+def test_retention_purges_old_items_at_start(tmp_path, analyzer):
+    store = open_store(f"sqlite:///{tmp_path / 'r.db'}")
+    _, key = store.create_key(name="a", scopes=("admin",))
+    auth = {"Authorization": f"Bearer {key}"}
+    old = (datetime.now(timezone.utc) - timedelta(days=40)).isoformat()
+    settings = ServiceSettings(database_url=store.url, retention_days=None)
+    with TestClient(create_app(settings, analyzer=analyzer, store=store)) as client:
+        client.post("/v1/feedback", headers=auth, json={"items": [
+            {"id": "old", "text": "Slow delivery", "created_at": old, "subject_id": "x"},
+            {"id": "new", "text": "Quick delivery"}]})
+    assert store.count_items() == 2
+    settings = ServiceSettings(database_url=store.url, retention_days=30)
+    with TestClient(create_app(settings, analyzer=analyzer, store=store)) as client:
+        for _ in range(50):  # the purge runs in the background at start
+            if store.count_items() == 1:
+                break
+            time.sleep(0.05)
+        assert client.get("/v1/feedback/old", headers=auth).status_code == 404
+        assert client.get("/v1/feedback/new", headers=auth).status_code == 200
+    assert store.export_subject("x")["items"] == []
     store.close()

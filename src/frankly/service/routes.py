@@ -50,6 +50,10 @@ Writer = Annotated[Caller, Depends(need("write"))]
 Admin = Annotated[Caller, Depends(need("admin"))]
 
 
+def _k(s: Any) -> int:
+    return s.settings.min_group_size
+
+
 def _some(values: list[Any] | None) -> tuple[Any, ...] | None:
     """A list filter for the store: None (no filter) when the client gave no values."""
     return tuple(values) if values else None
@@ -99,7 +103,7 @@ async def analyze(body: AnalyzeRequest, request: Request, caller: Reader) -> Any
     A text over the length limit gets a result with ``error`` set; the others are analysed.
     """
     s = state(request)
-    policy.refuse_per_person(body.subject_kind, "per-text sentiment results")
+    policy.refuse_per_person(body.subject_kind, "per-text sentiment results", k=_k(s))
     _check_count(len(body.texts), s.settings.max_texts_per_request)
     limit = s.settings.max_chars_per_text
     targets = body.targets or None
@@ -177,9 +181,9 @@ async def list_feedback(
     from frankly.store import ItemQuery
 
     kinds = tuple(subject_kind) if subject_kind else ("customer", "unknown")
-    for kind in kinds:
-        policy.refuse_per_person(kind, "listing items one by one")
     s = state(request)
+    for kind in kinds:
+        policy.refuse_per_person(kind, "listing items one by one", k=_k(s))
     query = ItemQuery(start=start, end=end, labels=_some(label), urgent=urgent,
                       sources=_some(source), brands=_some(brand),
                       aspect_category=aspect_category, subject_kinds=kinds,
@@ -195,7 +199,7 @@ async def _item(s: Any, item_id: str, what: str) -> Any:
     item = await s.db(s.store.get_item, item_id)
     if item is None:
         raise NotFoundError(f"no stored item has id {item_id!r}")
-    policy.refuse_per_person(item.subject_kind, what)
+    policy.refuse_per_person(item.subject_kind, what, k=_k(s))
     return item
 
 
@@ -275,7 +279,8 @@ async def export_subject(subject_id: str, request: Request, caller: Admin,
     protected = sorted(kinds & set(policy.PROTECTED_KINDS))
     if protected and scores:
         policy.refuse_per_person(protected[0], "exporting one person's scores (ask again "
-                                 "with scores=false for their stored items without scores)")
+                                 "with scores=false for their stored items without scores)",
+                                 k=_k(s))
     if protected:
         data = _without_scores(data)
     return data
