@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from frankly.errors import InputError
+from frankly.policy import DEFAULT_MIN_GROUP
 
 HOME_ENV = "FRANKLY_HOME"
 
@@ -65,7 +66,7 @@ class ServiceSettings:
     store_text: bool = True  # False keeps scores and metadata only
     redact_handles: bool = False  # @handles are often brands; redact them on request
     retention_days: int | None = 365  # rows older than this are purged; None keeps all
-    min_group_size: int = 10  # k: aggregates over employees/students need k subjects
+    min_group_size: int = DEFAULT_MIN_GROUP  # k: aggregates over employees/students
     phone_region: str = "US"  # how phone numbers without a country code are read
 
     @classmethod
