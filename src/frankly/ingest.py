@@ -8,6 +8,7 @@ and offsets mapped onto it reach the store.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -111,6 +112,7 @@ class Ingestor:
         if len(item.text) > limit:
             raise InputError(f"text has {len(item.text):,} characters, the limit is "
                              f"{limit:,}: split it into parts (one per message or section)")
+        _check_storable(item.text, "text")
         for name, bound in (("item_id", MAX_ITEM_ID_CHARS), ("source", MAX_FIELD_CHARS),
                             ("brand", MAX_FIELD_CHARS), ("subject_id", MAX_FIELD_CHARS)):
             value = getattr(item, name)
@@ -118,14 +120,26 @@ class Ingestor:
                                       or len(value) > bound):
                 raise InputError(f"{name} must be a non-empty string of at most {bound} "
                                  f"characters, got {_shown(value)}")
+            if value is not None:
+                _check_storable(value, name)
         kind = policy.check_subject_kind(item.subject_kind)
+        metadata = dict(item.metadata or {})
+        try:  # what the store will write: no NaN or infinity, valid Unicode
+            json.dumps(metadata, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise InputError(f"metadata must be JSON with finite numbers and valid Unicode "
+                             f"text ({str(exc)[:100]})") from None
         created = _when(item.created_at)
         if created.tzinfo is None:  # a naive time is read as UTC, and said so in the docs
             created = created.replace(tzinfo=timezone.utc)
+        try:
+            created = created.astimezone(timezone.utc)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise InputError(f"created_at {created.isoformat()} is outside the years 1 to "
+                             f"9999 in UTC") from None
         return FeedbackItem(text=item.text, item_id=item.item_id, source=item.source,
-                            brand=item.brand, created_at=created.astimezone(timezone.utc),
-                            subject_id=item.subject_id, subject_kind=kind,
-                            metadata=dict(item.metadata or {}))
+                            brand=item.brand, created_at=created,
+                            subject_id=item.subject_id, subject_kind=kind, metadata=metadata)
 
     def _new_item(self, item: FeedbackItem, result: Result) -> Any:
         from frankly.privacy import redact, redact_value
@@ -188,6 +202,19 @@ def _when(value: datetime | str | None) -> datetime:
     except ValueError:
         raise InputError(f"created_at must be an ISO 8601 time such as "
                          f"2026-11-26T09:30:00Z, got {str(value)[:40]!r}") from None
+
+
+def _check_storable(value: str, name: str) -> None:
+    """Refuse what no database can store: lone surrogates (not valid Unicode, e.g. from a
+    broken JSON escape such as \\ud800) and NUL characters (PostgreSQL text cannot hold
+    them). Checked per item, so one such item fails alone instead of the whole batch."""
+    if "\x00" in value:
+        raise InputError(f"{name} contains a NUL character (\\u0000): remove it")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{name} is not valid Unicode (it holds a lone surrogate such as "
+                         f"\\ud800): send UTF-8 text") from None
 
 
 def _safe_id(item: object) -> str | None:

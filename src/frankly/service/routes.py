@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Callable, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -57,6 +57,18 @@ def _k(s: Any) -> int:
 def _some(values: list[Any] | None) -> tuple[Any, ...] | None:
     """A list filter for the store: None (no filter) when the client gave no values."""
     return tuple(values) if values else None
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    """A query time in UTC (a naive one is UTC already); InputError when it falls outside
+    the years 1 to 9999 once moved to UTC (0001-01-01T00:00:00+01:00 does)."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise InputError(f"{name} {value.isoformat()} is outside the years 1 to 9999 in "
+                         f"UTC") from None
 
 
 def _check_count(n: int, limit: int) -> None:
@@ -184,7 +196,8 @@ async def list_feedback(
     s = state(request)
     for kind in kinds:
         policy.refuse_per_person(kind, "listing items one by one", k=_k(s))
-    query = ItemQuery(start=start, end=end, labels=_some(label), urgent=urgent,
+    query = ItemQuery(start=_utc(start, "start"), end=_utc(end, "end"),
+                      labels=_some(label), urgent=urgent,
                       sources=_some(source), brands=_some(brand),
                       aspect_category=aspect_category, subject_kinds=kinds,
                       overridden=overridden, handled=handled, search=q, cursor=cursor,
@@ -260,7 +273,8 @@ async def stats(
     from frankly.store import StatsQuery
 
     s = state(request)
-    query = StatsQuery(start=start, end=end, interval=interval, by=by,
+    query = StatsQuery(start=_utc(start, "start"), end=_utc(end, "end"),
+                       interval=interval, by=by,
                        sources=_some(source), brands=_some(brand),
                        subject_kinds=_some(subject_kind),
                        min_group=s.settings.min_group_size)

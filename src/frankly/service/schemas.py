@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Label = Literal["negative", "neutral", "positive", "mixed"]
 SubjectKind = Literal["customer", "employee", "student", "unknown"]
@@ -27,6 +27,19 @@ class AnalyzeRequest(Strict):
     subject_kind: SubjectKind = Field(
         "unknown", description="Who wrote the texts. Per-text results about employees or "
         "students are refused (see GET /v1/policy).")
+
+    @field_validator("texts", "targets")
+    @classmethod
+    def _valid_unicode(cls, values: list[str] | None) -> list[str] | None:
+        # A lone surrogate (a broken JSON escape such as \ud800) is not text: the answer,
+        # which echoes each text, could not be written as JSON.
+        for i, value in enumerate(values or ()):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"item {i} is not valid Unicode (it holds a lone surrogate "
+                                 f"such as \\ud800): send UTF-8 text") from None
+        return values
 
 
 class Span(BaseModel):
