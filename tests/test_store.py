@@ -652,3 +652,50 @@ def test_two_processes_writing_one_sqlite_file_lose_nothing(tmp_path: Any) -> No
         assert store.count_items() == 1000
         (bucket,) = store.stats(StatsQuery(by="source")).buckets
         assert {g.key: g.count for g in bucket.groups} == {"a": 500, "b": 500}
+
+
+def _ingest_until_killed(url: str, acks: str) -> None:
+    with open_store(url) as store, open(acks, "a") as out:
+        for b in range(10_000):
+            store.add_items([item(f"k-{b}-{i}", aspects=[("staff", "negative")])
+                             for i in range(40)])
+            out.write(f"{b}\n")  # acknowledged: the batch's transaction has committed
+            out.flush()
+
+
+def test_a_writer_killed_mid_ingest_leaves_whole_batches_only(url: str, tmp_path: Any) -> None:
+    import os
+    import signal
+    import time
+
+    open_store(url).close()
+    acks = tmp_path / "acks.txt"
+    acks.touch()
+    proc = multiprocessing.get_context("spawn").Process(target=_ingest_until_killed,
+                                                        args=(url, str(acks)))
+    proc.start()
+    deadline = time.monotonic() + 120
+    while len(acks.read_text().split()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(30)
+    acknowledged = {int(b) for b in acks.read_text().split()}
+    assert len(acknowledged) >= 5
+    with open_store(url) as store:
+        stored: dict[int, int] = {}
+        cursor = None
+        while True:
+            page = store.list_items(ItemQuery(limit=500, cursor=cursor))
+            for i in page.items:
+                batch = int(i.id.split("-")[1])
+                stored[batch] = stored.get(batch, 0) + 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert acknowledged <= set(stored)  # every acknowledged batch is there...
+        assert set(stored.values()) == {40}  # ...and no batch is there in part
+        n = store.count_items()
+        assert n == 40 * len(stored)
+        assert store.stats(StatsQuery(min_group=1)).buckets[0].total == n
+        aspects = store.stats(StatsQuery(by="aspect", min_group=1)).buckets[0].groups[0]
+        assert aspects.count == n

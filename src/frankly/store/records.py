@@ -147,8 +147,10 @@ class ItemQuery:
 
     ``start`` is inclusive and ``end`` exclusive (``created_at``); list filters match any of
     their values; ``aspect_category`` keeps items with at least one aspect in that category;
-    ``search`` is a case-insensitive substring of the stored text; ``cursor`` is the
-    ``next_cursor`` of the previous page.
+    ``search`` is a case-insensitive substring of the stored text; ``urgent=False`` (and
+    ``handled``/``overridden=False``) also match items never analysed for urgency;
+    ``subject_id`` is matched through its keyed hash; ``cursor`` is the ``next_cursor`` of
+    the previous page (pass the same filters with it). ``limit`` is 1 to ``MAX_PAGE``.
     """
 
     start: datetime | None = None

@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover
     PROTECTED_KINDS = PROTECTED_KINDS_FALLBACK
 
 Key = tuple[Any, ...]
+# Key column names, in the order Deltas builds its tuples: (day, source, brand, kind, ...).
 COUNT_KEY = ("day", "source", "brand", "subject_kind", "label", "urgent")
 ASPECT_KEY = ("day", "source", "brand", "subject_kind", "category", "label")
 SUBJECT_KEY = ("day", "source", "brand", "subject_kind", "subject_key")
@@ -84,26 +85,28 @@ def _insert(conn: sa.Connection, table: sa.Table) -> Any:
 def apply_counter(conn: sa.Connection, table: sa.Table, names: tuple[str, ...],
                   counter: Mapping[Key, int], value: str = "n") -> None:
     """Add ``counter``'s signed deltas to ``table`` (keys in the order of ``names``)."""
-    ups = [_row(names, key, value, n) for key, n in sorted(counter.items()) if n > 0]
-    downs = [_row(names, key, value, -n) for key, n in sorted(counter.items()) if n < 0]
+    week = "week" in table.c
+    ups = [_row(names, key, value, n, week) for key, n in sorted(counter.items()) if n > 0]
+    downs = [_row(names, key, value, n, week) for key, n in sorted(counter.items()) if n < 0]
     if ups:
         stmt = _insert(conn, table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(names),
+        stmt = stmt.on_conflict_do_update(  # rows sorted: concurrent upserts lock in one order
+            index_elements=list(names) + (["week"] if week else []),
             set_={value: table.c[value] + stmt.excluded[value]})
         conn.execute(stmt, ups)
     if downs:
         where = sa.and_(*(table.c[name] == sa.bindparam(f"k_{name}") for name in names))
         conn.execute(sa.update(table).where(where)
-                     .values({value: table.c[value] - sa.bindparam("k_delta")}),
+                     .values({value: table.c[value] + sa.bindparam("k_delta")}),
                      [_bound(names, row, value) for row in downs])
         conn.execute(sa.delete(table).where(where, table.c[value] <= 0),
                      [{f"k_{name}": row[name] for name in names} for row in downs])
 
 
-def _row(names: tuple[str, ...], key: Key, value: str, n: int) -> dict[str, Any]:
+def _row(names: tuple[str, ...], key: Key, value: str, n: int, week: bool) -> dict[str, Any]:
     row = dict(zip(names, key))
-    row["week"] = monday(row["day"])
+    if week:
+        row["week"] = monday(row["day"])
     row[value] = n
     return row
 

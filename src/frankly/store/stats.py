@@ -10,6 +10,7 @@ leave its counts readable as the total minus the other groups.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from frankly.result import DOCUMENT_LABELS
 from frankly.store import schema
 from frankly.store.records import (INTERVALS, STATS_BY, Stats, StatsBucket, StatsGroup,
                                    StatsQuery, as_utc)
-from frankly.store.rollups import urgent_value
+from frankly.store.rollups import monday, urgent_value
 
 try:  # piece A's policy module; the fallback keeps storage usable before it lands
     from frankly.policy import DEFAULT_MIN_GROUP, SUPPRESSED_REASON, aggregate_allowed
@@ -43,6 +44,7 @@ _BY_COLUMN = {"label": "label", "source": "source", "urgent": "urgent", "brand":
 _PARTITIONS = ("source", "brand", "subject_kind")
 
 
+@lru_cache(maxsize=1 << 16)  # a year of daily groups repeats the same few (count, total)
 def wilson(count: int, total: int, z: float = Z95) -> tuple[float, float]:
     """The Wilson score interval for ``count`` successes in ``total`` trials.
 
@@ -107,27 +109,30 @@ def compute(conn: sa.Connection, query: StatsQuery) -> Stats:
     period = "day" if query.interval == "day" else "week"
     by = query.by
 
+    # Counts and mentions are grouped by day in SQL, in the tables' key order (no sort),
+    # and folded into weeks here; distinct subjects cannot be folded, so they use ``week``.
+    fold = (lambda d: d) if period == "day" else monday
     counts = schema.rollup_counts
     group_col = counts.c[_BY_COLUMN[by]] if by not in (None, "aspect") else None
-    cols = [counts.c[period]] + ([group_col] if group_col is not None else [])
+    cols = [counts.c.day] + ([group_col] if group_col is not None else [])
     rows = conn.execute(sa.select(*cols, sa.func.sum(counts.c.n))
                         .where(*_where(counts, query, start, end)).group_by(*cols))
     totals: dict[date, int] = defaultdict(int)
-    grouped: dict[date, dict[Any, int]] = defaultdict(dict)
+    grouped: dict[date, dict[Any, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        day, n = _as_date(row[0]), int(row[-1])
+        day, n = fold(_as_date(row[0])), int(row[-1])
         totals[day] += n
         if group_col is not None:
-            grouped[day][row[1]] = grouped[day].get(row[1], 0) + n
+            grouped[day][row[1]] += n
 
     aspect_labels: dict[date, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(int)))
     if by == "aspect":
         table = schema.rollup_aspects
-        cols = [table.c[period], table.c.category, table.c.label]
+        cols = [table.c.day, table.c.category, table.c.label]
         for row in conn.execute(sa.select(*cols, sa.func.sum(table.c.n))
                                 .where(*_where(table, query, start, end)).group_by(*cols)):
-            aspect_labels[_as_date(row[0])][row[1]][row[2]] += int(row[3])
+            aspect_labels[fold(_as_date(row[0]))][row[1]][row[2]] += int(row[3])
 
     suppressed = _suppressed(conn, query, start, end, period, k,
                              by if by in _PARTITIONS else None)
@@ -142,7 +147,7 @@ def compute(conn: sa.Connection, query: StatsQuery) -> Stats:
         if by == "aspect":
             groups = _aspect_groups(aspect_labels.get(day, {}))
         elif by is not None:
-            groups = _groups(by, grouped[day], total)
+            groups = _groups(by, dict(grouped[day]), total)
         else:
             groups = ()
         buckets.append(StatsBucket(period=day, total=total, groups=groups))
@@ -191,21 +196,20 @@ def _suppressed(conn: sa.Connection, query: StatsQuery, start: date | None, end:
     Live subjects are counted exactly (distinct keys). Days already purged keep only a
     count of distinct subjects per (day, source, brand, kind): the largest such count is a
     lower bound on the distinct subjects of any bucket containing it, which can only
-    suppress more, never less.
+    suppress more, never less. With a ``partition``, every group must pass; the period as
+    a whole then passes too (it holds at least as many subjects as any of its groups).
     """
     lower: dict[tuple[date, Any], int] = defaultdict(int)
     for table, measure in ((schema.rollup_subjects,
                             sa.func.count(sa.distinct(schema.rollup_subjects.c.subject_key))),
                            (schema.rollup_sealed, sa.func.max(schema.rollup_sealed.c.subjects))):
-        cols = [table.c[period]] + ([table.c[partition]] if partition else [])
+        # Both tables are kept in (week, day, ...) order: grouping by week, or by week and
+        # day, reads them in that order without a sort.
+        cols = [table.c.week] + ([table.c.day] if period == "day" else [])
+        cols += [table.c[partition]] if partition else []
         stmt = sa.select(*cols, measure).where(*_where(table, query, start, end)).group_by(*cols)
         for row in conn.execute(stmt):
-            key = (_as_date(row[0]), row[1] if partition else None)
+            key = (_as_date(row[1] if period == "day" else row[0]),
+                   row[-2] if partition else None)
             lower[key] = max(lower[key], int(row[-1]))
-        if partition:  # the period as a whole must pass as well
-            stmt = (sa.select(table.c[period], measure)
-                    .where(*_where(table, query, start, end)).group_by(table.c[period]))
-            for row in conn.execute(stmt):
-                key = (_as_date(row[0]), "\0all")
-                lower[key] = max(lower[key], int(row[-1]))
     return {day for (day, _), n in lower.items() if not aggregate_allowed(n, k)}

@@ -611,7 +611,7 @@ class Store:
             # count: the union of the two sets is at least that large, and never assumed
             # larger, so suppression stays on the safe side.
             stmt = stmt.on_conflict_do_update(
-                index_elements=list(rollups.SEALED_KEY),
+                index_elements=["week", *rollups.SEALED_KEY],
                 set_={"subjects": sa.case((sealed.c.subjects >= stmt.excluded.subjects,
                                            sealed.c.subjects), else_=stmt.excluded.subjects)})
             conn.execute(stmt, rows)
