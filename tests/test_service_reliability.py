@@ -30,7 +30,6 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
 pytest.importorskip("httpx")
-schemathesis = pytest.importorskip("schemathesis")
 
 import httpx  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -42,7 +41,14 @@ from frankly.result import DOCUMENT_LABELS  # noqa: E402
 from frankly.service import create_app  # noqa: E402
 from frankly.store import ItemQuery, StatsQuery, open_store  # noqa: E402
 
-# Texts that exercise every part of the analysis: aspects, urgency, redaction, mixed.
+try:  # only the property-based run needs it (the 'test' extra installs it)
+    import schemathesis
+except ImportError:  # pragma: no cover
+    schemathesis = None
+needs_schemathesis = pytest.mark.skipif(schemathesis is None,
+                                        reason="pip install schemathesis to run it")
+
+# Texts that exercise every part of the analysis and storage: aspects, urgency, redaction.
 TEXTS = (
     "The courier lost my parcel and nobody answers, I want a refund now!",
     "Great battery life but the screen is far too dim.",
@@ -106,17 +112,25 @@ OPERATIONS = (
 )
 
 
+@needs_schemathesis
 def test_the_fuzzed_operations_are_all_the_operations(fuzzed: dict) -> None:
     found = {f"{op.ok().method.upper()} {op.ok().path}"
              for op in fuzzed["schema"].get_all_operations()}
     assert found == set(OPERATIONS)
 
 
+@needs_schemathesis
 @pytest.mark.slow
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_no_generated_request_gets_a_server_error(operation: str, fuzzed: dict) -> None:
     """Valid and invalid requests (Schemathesis' positive and negative modes) for one
-    operation, with an admin key: every answer is below 500."""
+    operation, with an admin key: every answer is below 500.
+
+    Hypothesis drives each operation's strategy directly rather than through
+    ``schemathesis.pytest.from_fixture``: that loader (Schemathesis 4.32) fails on pytest 9
+    (it reads ``request.node._nodeid``), and a schema built at import would need the app
+    and its store at import too.
+    """
     from hypothesis import given
     from hypothesis import strategies as st
     from schemathesis import GenerationMode
@@ -462,7 +476,8 @@ def test_sigkill_during_ingestion_loses_and_doubles_nothing(tmp_path: Path,
                 assert not sender.thread.is_alive()
                 assert sender.bad_answers == [], sender.bad_answers[:3]
                 acked.update(sender.acked)
-            # The kill cut the stream: a request was in flight and never answered.
+            # The kill cut the stream: the senders were still sending and lost the server
+            # (in practice mid-request: two senders leave the server hardly a moment idle).
             assert any(s.error is not None for s in senders), (
                 f"round {round_}: every sender finished before the kill; raise the plan size")
             # What the server acknowledged survived the kill, once, whole.
