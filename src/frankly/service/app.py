@@ -38,6 +38,17 @@ PURGE_EVERY_SECONDS = 3600.0
 # Analyses run one request at a time in a worker thread: the model already uses both cores
 # (onnxruntime's intra-op threads), and one at a time keeps latency predictable.
 ANALYSIS_THREADS = 1
+# Handing a request to that thread and back cost the event loop about as much CPU as the
+# fast model's own work on one tweet (py-spy under benchmarks/service.py). So a small
+# request (at most INLINE_MAX_CHARS characters in all) runs on the event loop itself when
+# small requests have lately taken under INLINE_SECONDS (an average weighted INLINE_WEIGHT
+# towards the latest) and no other analysis is running: still one analysis at a time, and
+# the loop is held no longer than a thread holding the interpreter lock would hold it. The
+# accurate model (tens of ms a text, mostly in onnxruntime, which lets the loop run) always
+# uses the thread.
+INLINE_MAX_CHARS = 1000
+INLINE_SECONDS = 0.002
+INLINE_WEIGHT = 0.1
 
 # The HTTP status of each error code the service raises on purpose.
 STATUS_BY_CODE = {"invalid_input": 422, "not_found": 404, "policy_refused": 403,
@@ -55,10 +66,31 @@ class State:
     keys: KeyRing
     metrics: Metrics
     limiter: anyio.CapacityLimiter
+    small_seconds: float | None = None  # recent time of a small request's analysis
 
-    async def analyse(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run model work in the analysis thread, off the event loop."""
-        return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+    async def analyse(self, fn: Callable[..., Any], *args: Any, chars: int | None = None) -> Any:
+        """Run model work in the analysis thread, off the event loop; or, for a request of
+        ``chars`` characters that is small and cheap (see INLINE_SECONDS), on the loop."""
+        if chars is None or chars > INLINE_MAX_CHARS:
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+        if (self.small_seconds is not None and self.small_seconds <= INLINE_SECONDS
+                and self.limiter.borrowed_tokens == 0
+                and not self.limiter.statistics().tasks_waiting):
+            return self._timed(time.perf_counter, fn, *args)
+        # In the thread, its own CPU time: waiting for the interpreter lock while the loop
+        # parses other requests is not the analysis's cost.
+        return await anyio.to_thread.run_sync(self._timed, time.thread_time, fn, *args,
+                                              limiter=self.limiter)
+
+    def _timed(self, clock: Callable[[], float], fn: Callable[..., Any], *args: Any) -> Any:
+        start = clock()
+        try:
+            return fn(*args)
+        finally:
+            seconds = clock() - start
+            last = self.small_seconds
+            self.small_seconds = (seconds if last is None
+                                  else last + INLINE_WEIGHT * (seconds - last))
 
     async def db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a store call in a worker thread (SQLite and psycopg calls block)."""
@@ -181,7 +213,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+    codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed",
+             413: "request_too_large"}
     message = {404: f"no such endpoint: {request.method} {request.url.path} (see /docs)",
                405: f"{request.method} is not allowed here (see /docs)"}.get(
         exc.status_code, str(exc.detail))
