@@ -43,6 +43,7 @@ CATEGORIES = ("delivery and shipping", "staff", "price and value", "product qual
 WORDS = ("the parcel arrived late and support never answered my email but the staff in "
          "store were friendly and the price was fair for what you get overall").split()
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+JITTER_S = 6 * 3600  # how late an item may reach the store after it was written
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
@@ -54,7 +55,14 @@ def _pick(rng: random.Random, weighted: tuple[tuple[Any, ...], ...]) -> tuple[An
     return weighted[-1]
 
 
-def make_items(n: int, rng: random.Random, offset: int) -> list[NewItem]:
+def make_items(n: int, rng: random.Random, offset: int, total: int) -> list[NewItem]:
+    """Items ``offset`` to ``offset + n`` of ``total`` spread over a year.
+
+    Feedback arrives roughly in time order (item j is stamped j/total of the way through
+    the year, up to six hours early), while client item ids are random (uuid4-like), the
+    costly case for the unique index.
+    """
+    step = DAYS * 86400 / total
     items = []
     for i in range(n):
         kind, _, people = _pick(rng, KINDS)
@@ -79,9 +87,9 @@ def make_items(n: int, rng: random.Random, offset: int) -> list[NewItem]:
                         "category": "outage", "reasons": [], "review_reason": None},
             "aspects": aspects,
         }
-        when = START + timedelta(seconds=rng.randrange(DAYS * 86400))
+        when = START + timedelta(seconds=(offset + i) * step - rng.randrange(JITTER_S))
         items.append(NewItem(
-            item_id=f"bench-{offset + i}", created_at=when, source=rng.choice(SOURCES),
+            item_id=f"{rng.getrandbits(128):032x}", created_at=when, source=rng.choice(SOURCES),
             brand=rng.choice(BRANDS),
             subject_id=f"{kind}-{rng.randrange(people)}" if people else None,
             subject_kind=kind, text=text, text_chars=len(text),
@@ -89,11 +97,12 @@ def make_items(n: int, rng: random.Random, offset: int) -> list[NewItem]:
     return items
 
 
-def timed_ingest(store: Any, rng: random.Random, offset: int, batches: int) -> float:
+def timed_ingest(store: Any, rng: random.Random, offset: int, batches: int,
+                 total: int) -> float:
     """Items per second over ``batches`` add_items calls of 500 (item making not timed)."""
     spent = 0.0
     for b in range(batches):
-        batch = make_items(BATCH, rng, offset + b * BATCH)
+        batch = make_items(BATCH, rng, offset + b * BATCH, total)
         t = time.perf_counter()
         store.add_items(batch)
         spent += time.perf_counter() - t
@@ -135,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit(f"{store.url} already holds items: give an empty database")
     try:
         # 1. Ingestion: batches of 500 into a fresh store, each batch one transaction.
-        ingest_rate = timed_ingest(store, rng, 0, args.ingest_batches)
+        ingest_rate = timed_ingest(store, rng, 0, args.ingest_batches, args.items)
         done = BATCH * args.ingest_batches
         print(f"ingest into an empty store: {ingest_rate:,.0f} items/s", file=sys.stderr)
 
@@ -143,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t0 = time.perf_counter()
         while done < args.items:
             n = min(5000, args.items - done)
-            store.add_items(make_items(n, rng, done))
+            store.add_items(make_items(n, rng, done, args.items))
             done += n
             if done % 100_000 == 0:
                 print(f"  {done:,} items ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
@@ -173,7 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         # 4. Ingestion again, now that the store is full (its indexes no longer fit in
         # SQLite's page cache): the rate a long-running service settles at.
-        full_rate = timed_ingest(store, rng, done, args.ingest_batches)
+        full_rate = timed_ingest(store, rng, done, args.ingest_batches, args.items)
         print(f"ingest into a store of {stored:,} items: {full_rate:,.0f} items/s",
               file=sys.stderr)
         result = {

@@ -117,6 +117,27 @@ def test_an_empty_database_is_migrated_on_demand(url: str) -> None:
         assert store.count_items() == 0 and store.ping()
 
 
+def _open_and_count(url: str, out: Any) -> None:
+    with open_store(url) as store:
+        out.put(store.schema_version())
+
+
+def test_two_processes_creating_one_database_at_once_both_succeed(url: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_open_and_count, args=(url, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert [out.get(timeout=5), out.get(timeout=5)] == [migrations.LATEST] * 2
+    with open_store(url) as store, store.engine.connect() as conn:
+        versions = conn.execute(sa.select(schema.schema_migrations.c.version)).scalars().all()
+        salts = conn.execute(sa.select(schema.meta)).all()
+    assert versions == [v for v, _, _ in migrations.MIGRATIONS] and len(salts) == 1
+
+
 def test_a_database_newer_than_the_code_is_refused(url: str) -> None:
     with open_store(url) as store:
         with store.engine.begin() as conn:
@@ -156,6 +177,19 @@ def test_bad_urls_and_missing_drivers_say_what_to_do(tmp_path: Any, monkeypatch:
     monkeypatch.setitem(__import__("sys").modules, "psycopg", None)
     with pytest.raises(MissingDependencyError, match=r"frankly\[postgres\]"):
         open_store("postgresql://u@localhost/db")
+
+
+def test_without_sqlalchemy_the_error_names_the_extra() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['sqlalchemy'] = None\n"
+            "import frankly\n"
+            "try:\n    import frankly.store\n"
+            "except frankly.MissingDependencyError as e:\n    print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "pip install 'frankly[server]'" in out
 
 
 def test_new_error_classes_have_stable_codes() -> None:
@@ -434,6 +468,14 @@ def test_stats_over_too_few_employees_are_suppressed(store: Store) -> None:
     assert not bucket.suppressed and bucket.total == 50
 
 
+def test_protected_items_without_a_subject_id_count_as_one_subject(store: Store) -> None:
+    store.add_items([item(f"anon{i}", kind="student", subject=None) for i in range(15)])
+    (bucket,) = store.stats(StatsQuery()).buckets
+    assert bucket.suppressed
+    (bucket,) = store.stats(StatsQuery(min_group=1)).buckets
+    assert bucket.total == 15
+
+
 def test_a_small_group_suppresses_the_whole_period(store: Store) -> None:
     # 12 employees write through 'hr', 3 through 'chat': splitting by source would show
     # the three, and hiding only their group would leave them as total minus 'hr'.
@@ -579,6 +621,12 @@ def test_retention_purge_keeps_counts_and_drops_subject_keys(store: Store) -> No
     assert store.stats(StatsQuery(by="aspect", min_group=1)).buckets[0].groups[0].count == 1
     assert store.purge_older_than(cutoff) == 0
     assert store.stats(StatsQuery(by="label")) == hidden
+    # A late item for a purged day is purged in turn; the day's sealed count keeps the
+    # larger of the two counts (never their sum, which could overstate the subjects).
+    _employees(store, 2, day=old, prefix="late")
+    assert store.purge_older_than(cutoff) == 4
+    assert store.stats(StatsQuery(by="label", min_group=3)).buckets[0].suppressed is False
+    assert store.stats(StatsQuery(by="label", min_group=4)).buckets[0].suppressed is True
 
 
 # -- API keys --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -560,19 +560,30 @@ class Store:
     def purge_older_than(self, cutoff: datetime) -> int:
         """Delete the items created before the start of ``cutoff``'s UTC day (retention).
 
-        Whole days go, so an item and its subject keys leave together. The count roll-ups
-        stay (aggregates are not personal data); the subject keys of those days are replaced
-        by their number of distinct subjects, which still guards k-anonymity.
+        Whole days go, so an item and its subject keys leave together, one day per
+        transaction (a first purge of years of data never holds the write lock for long).
+        The count roll-ups stay (aggregates are not personal data); the subject keys of
+        those days are replaced by their number of distinct subjects, which still guards
+        k-anonymity. Returns the number of items deleted.
         """
         if not isinstance(cutoff, datetime):
             raise InputError(f"cutoff must be a datetime, got {cutoff!r}")
         day = rollups.day_of(as_utc(cutoff))
-        start_of_day = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        with self._write() as conn:
-            n = self._delete_items(conn, schema.items.c.created_at < start_of_day,
-                                   decrement=False)
-            self._seal_subjects(conn, day)
-        return n
+        limit = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        t = schema.items
+        n = 0
+        while True:
+            with self._write() as conn:
+                oldest = conn.execute(sa.select(sa.func.min(t.c.created_at))
+                                      .where(t.c.created_at < limit)).scalar()
+                if oldest is None:
+                    self._seal_subjects(conn, day)  # days with keys but no items left
+                    return n
+                first = rollups.day_of(as_utc(oldest)) + timedelta(days=1)
+                upto = min(limit, datetime(first.year, first.month, first.day,
+                                           tzinfo=timezone.utc))
+                n += self._delete_items(conn, t.c.created_at < upto, decrement=False)
+                self._seal_subjects(conn, upto.date())
 
     def _delete_items(self, conn: sa.Connection, where: Any, *, decrement: bool,
                       subject_key: str | None = None) -> int:
