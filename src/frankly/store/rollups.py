@@ -14,14 +14,8 @@ from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 
+from frankly.policy import PROTECTED_KINDS
 from frankly.store import schema
-
-PROTECTED_KINDS_FALLBACK = ("employee", "student")
-
-try:  # piece A's policy module; the fallback keeps storage usable before it lands
-    from frankly.policy import PROTECTED_KINDS
-except ImportError:  # pragma: no cover
-    PROTECTED_KINDS = PROTECTED_KINDS_FALLBACK
 
 Key = tuple[Any, ...]
 # Key column names, in the order Deltas builds its tuples: (day, source, brand, kind, ...).

@@ -18,21 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from frankly.errors import InputError
+from frankly.policy import DEFAULT_MIN_GROUP, SUPPRESSED_REASON, aggregate_allowed
 from frankly.result import DOCUMENT_LABELS
 from frankly.store import schema
 from frankly.store.records import (INTERVALS, STATS_BY, Stats, StatsBucket, StatsGroup,
                                    StatsQuery, as_utc)
 from frankly.store.rollups import monday, urgent_value
-
-try:  # piece A's policy module; the fallback keeps storage usable before it lands
-    from frankly.policy import DEFAULT_MIN_GROUP, SUPPRESSED_REASON, aggregate_allowed
-except ImportError:  # pragma: no cover
-    DEFAULT_MIN_GROUP = 10
-    SUPPRESSED_REASON = ("fewer than the minimum number of distinct employees or students "
-                         "wrote in this period; aggregates over them are not shown")
-
-    def aggregate_allowed(distinct_subjects: int, k: int = DEFAULT_MIN_GROUP) -> bool:
-        return distinct_subjects >= k
 
 # z for a two-sided 95% interval: the 0.975 quantile of the standard normal.
 Z95 = 1.959963984540054

@@ -25,16 +25,12 @@ import sqlalchemy as sa
 
 from frankly.config import default_database_url
 from frankly.errors import InputError, MissingDependencyError, NotFoundError, StorageError
+from frankly.policy import SUBJECT_KINDS
 from frankly.result import DOCUMENT_LABELS, LABELS
 from frankly.store import keys as keylib
 from frankly.store import migrations, rollups, schema, stats
 from frankly.store.records import (MAX_PAGE, ApiKey, AuditEntry, IngestOutcome, ItemQuery,
                                    NewItem, Page, Stats, StatsQuery, StoredItem, as_utc)
-
-try:  # piece A's policy module; the fallback keeps storage usable before it lands
-    from frankly.policy import SUBJECT_KINDS
-except ImportError:  # pragma: no cover
-    SUBJECT_KINDS = ("customer", "employee", "student", "unknown")
 
 # SQLite waits this long for another writer's lock before giving up: a 500-item ingest
 # commits in tens of milliseconds, so 30 s only runs out when something is badly stuck.
