@@ -747,3 +747,15 @@ def test_a_writer_killed_mid_ingest_leaves_whole_batches_only(url: str, tmp_path
         assert store.stats(StatsQuery(min_group=1)).buckets[0].total == n
         aspects = store.stats(StatsQuery(by="aspect", min_group=1)).buckets[0].groups[0]
         assert aspects.count == n
+
+
+def test_a_value_the_database_cannot_hold_is_the_callers_error(store: Store) -> None:
+    # PostgreSQL refuses NUL characters in text; SQLite takes them. Either way the caller
+    # hears it is their value (InputError, 422 in the service), never an outage.
+    for call in (lambda: store.list_items(ItemQuery(search="a\x00b")),
+                 lambda: store.list_items(ItemQuery(sources=["web\x00"])),
+                 lambda: store.get_item("id\x00")):
+        try:
+            call()
+        except (InputError, NotFoundError):
+            pass

@@ -124,6 +124,11 @@ def _db_errors() -> Iterator[None]:
     except sa.exc.SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)
         detail = f"{type(orig).__name__}: {orig}" if orig is not None else type(exc).__name__
+        if isinstance(exc, sa.exc.DataError):
+            # A value this database cannot hold (PostgreSQL refuses NUL characters in text):
+            # the caller's to change, not an outage.
+            raise InputError(f"a value the database cannot store ({detail}); remove it "
+                             f"and retry") from orig
         raise StorageError(f"database error ({detail})") from orig
 
 
