@@ -31,8 +31,9 @@ def analyzer():
 
 
 @pytest.fixture()
-def service(tmp_path, analyzer):
-    store = open_store(f"sqlite:///{tmp_path / 'frankly.db'}")
+def service(url, analyzer):
+    # Every service test runs on SQLite and on PostgreSQL (``url`` in conftest.py).
+    store = open_store(url)
     settings = ServiceSettings(database_url=store.url, max_texts_per_request=20,
                                max_chars_per_text=500, max_body_bytes=64_000,
                                retention_days=None)
@@ -199,6 +200,8 @@ def test_personal_data_is_redacted_before_it_is_stored(service):
     # The analysis ran on the original text: the same label as analysing it directly.
     direct = service.call("POST", "/v1/analyze", "read", json={"texts": [EMAIL_TEXT]})
     assert item["model"]["label"] == direct.json()["results"][0]["label"]
+    if service.store.dialect != "sqlite":
+        return
     # Nothing in the database file holds the address or the raw subject id.
     path = service.store.url.removeprefix("sqlite:///")
     raw = b"".join(open(p, "rb").read() for p in (path, path + "-wal")

@@ -6,7 +6,6 @@ without Debian's postgresql package those runs are skipped with a message naming
 
 from __future__ import annotations
 
-import itertools
 import json
 import multiprocessing
 import threading
@@ -20,7 +19,6 @@ pytest.importorskip("sqlalchemy")
 
 import sqlalchemy as sa  # noqa: E402
 
-import pg  # noqa: E402
 from frankly.errors import (FranklyError, InputError, MissingDependencyError,  # noqa: E402
                             NotFoundError, StorageError)
 from frankly.store import (ItemQuery, NewItem, Store, StatsQuery, open_store,  # noqa: E402
@@ -30,23 +28,6 @@ from frankly.store.stats import wilson  # noqa: E402
 
 UTC = timezone.utc
 DAY0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)  # a Monday
-_counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    if pg.bin_dir() is None:
-        pytest.skip(pg.MISSING)
-    with pg.cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'frankly.db'}"
-    server = request.getfixturevalue("pg_server")
-    return pg.fresh_database(server, f"t{next(_counter)}")
 
 
 @pytest.fixture
