@@ -34,13 +34,14 @@ IMPORT_RUNS = 5
 WORKER_TIMEOUT_S = 1200
 # Further sections, each its own script run in a fresh process after the systems; their
 # Markdown is appended to RESULTS.md (issue 3: probes, documents, language; issue 4: urgency;
-# issue 5: aspects).
+# issue 5: aspects; issue 6: the REST service under load).
 SECTIONS = {
     "probes": ["probes.py"],
     "documents": ["documents.py", "--data", "{data}"],
     "language": ["language.py", "--data", "{data}"],
     "urgency": ["urgency.py", "--data", "{data}"],
     "aspects": ["aspects.py", "--data", "{data}"],
+    "service": ["service.py", "--data", "{data}"],
 }
 SECTION_TIMEOUT_S = 3600
 

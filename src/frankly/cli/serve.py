@@ -159,13 +159,42 @@ def run_serve(args: argparse.Namespace) -> int:
         import os
 
         os.environ["FRANKLY_SERVE_SETTINGS"] = json.dumps(_settings_dict(settings))
-        uvicorn.run("frankly.service.app:app_from_environment", factory=True,
-                    host=settings.host, port=settings.port, workers=args.workers,
-                    log_level=args.log_level, access_log=False)
+        _run_workers(uvicorn, host=settings.host, port=settings.port, workers=args.workers,
+                     log_level=args.log_level)
     else:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                     log_level=args.log_level, access_log=False)
     return 0
+
+
+def _run_workers(uvicorn: Any, **options: Any) -> None:
+    """``uvicorn.run(..., workers=N)``, with a listening socket that gets TCP_NODELAY.
+
+    uvicorn binds the shared socket of its worker processes as ``socket.socket(family)``,
+    whose ``proto`` reads 0, and asyncio sets TCP_NODELAY only on sockets whose ``proto``
+    is IPPROTO_TCP: every connection then waited on Nagle's algorithm and the client's
+    delayed ACK, about 40 ms per response (measured: fast model, p50 44 ms with
+    ``--workers 2`` against 7 ms with one process). The same socket, re-read with its
+    real protocol, fixes it.
+    """
+    import inspect
+    import socket
+
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("frankly.service.app:app_from_environment", factory=True,
+                            access_log=False, **options)
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        sock.set_inheritable(True)
+    extra = {}
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.36
+        extra["target"] = uvicorn.Server(config).run
+    try:
+        Multiprocess(config, sockets=[sock], **extra).run()
+    except KeyboardInterrupt:
+        pass
 
 
 def _log_to_stderr(level: str) -> None:

@@ -40,12 +40,12 @@ PURGE_EVERY_SECONDS = 3600.0
 ANALYSIS_THREADS = 1
 # Handing a request to that thread and back cost the event loop about as much CPU as the
 # fast model's own work on one tweet (py-spy under benchmarks/service.py). So a small
-# request (at most INLINE_MAX_CHARS characters in all) runs on the event loop itself when
-# small requests have lately taken under INLINE_SECONDS (an average weighted INLINE_WEIGHT
-# towards the latest) and no other analysis is running: still one analysis at a time, and
-# the loop is held no longer than a thread holding the interpreter lock would hold it. The
-# accurate model (tens of ms a text, mostly in onnxruntime, which lets the loop run) always
-# uses the thread.
+# request (at most INLINE_MAX_CHARS characters in all) runs on the event loop itself, in
+# its turn (same limiter), when small requests have lately taken under INLINE_SECONDS of
+# CPU (an average weighted INLINE_WEIGHT towards the latest): the loop is then held about
+# as long as a pure-Python analysis in the thread would hold the interpreter lock. The
+# accurate model (tens of ms a text, mostly in onnxruntime, which lets the loop run) stays
+# in the thread.
 INLINE_MAX_CHARS = 1000
 INLINE_SECONDS = 0.002
 INLINE_WEIGHT = 0.1
@@ -73,10 +73,9 @@ class State:
         ``chars`` characters that is small and cheap (see INLINE_SECONDS), on the loop."""
         if chars is None or chars > INLINE_MAX_CHARS:
             return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
-        if (self.small_seconds is not None and self.small_seconds <= INLINE_SECONDS
-                and self.limiter.borrowed_tokens == 0
-                and not self.limiter.statistics().tasks_waiting):
-            return self._timed(time.perf_counter, fn, *args)
+        if self.small_seconds is not None and self.small_seconds <= INLINE_SECONDS:
+            async with self.limiter:  # still one analysis at a time, in turn
+                return self._timed(time.perf_counter, fn, *args)
         # In the thread, its own CPU time: waiting for the interpreter lock while the loop
         # parses other requests is not the analysis's cost.
         return await anyio.to_thread.run_sync(self._timed, time.thread_time, fn, *args,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Awaitable, Callable, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -31,13 +31,16 @@ def state(request: Request) -> Any:
     return request.app.state.frankly
 
 
-def need(scope: str) -> Callable[..., Caller]:
+def need(scope: str) -> Callable[..., Awaitable[Caller]]:
     """A dependency: the caller's key must be valid, have ``scope`` and be within its rate."""
 
-    def check(request: Request) -> Caller:
-        keys = state(request).keys
-        caller = keys.authenticate(request.headers.get("authorization"))
-        keys.check_rate(caller)
+    async def check(request: Request) -> Caller:
+        s = state(request)
+        header = request.headers.get("authorization")
+        caller = s.keys.cached(header)
+        if caller is None:  # the store must be read or written: not on the event loop
+            caller = await s.db(s.keys.authenticate, header)
+        s.keys.check_rate(caller)
         require(caller, scope)
         return caller
 
@@ -131,7 +134,7 @@ async def analyze(body: AnalyzeRequest, request: Request, caller: Reader) -> Any
                 out.append(_too_long(text, limit, s.analyzer.model.id))
         return out
 
-    results = await s.analyse(run)
+    results = await s.analyse(run, chars=sum(len(t) for t in body.texts))
     failed = sum(r["error"] is not None for r in results)
     s.metrics.count("texts_analyzed", len(results))
     return {"results": results, "failed": failed}
