@@ -23,7 +23,7 @@ processes are idle, then:
    *scheduled* send time, so a slow answer delays no later measurement (no coordinated
    omission).
 3. **Feedback ingestion**: ``POST /v1/feedback`` with batches of 500 new items (fast model),
-   2 requests in flight; items stored per second of wall time.
+   4 requests in flight; items stored per second of wall time.
 4. **Stats**: ``GET /v1/stats`` over a store of ``--stats-items`` synthetic items (loaded
    through ``Store.add_items``, with ``benchmarks/store_scale.py``'s item maker when it is
    there), one request at a time: by label per day and per week, by aspect per day and per
@@ -83,7 +83,9 @@ ACCURATE_RPS, ACCURATE_P99_MS = 120.0, 100.0
 INGEST_ITEMS_PER_S = 2000.0
 STATS_P99_MS = 200.0
 FEEDBACK_BATCH = 500  # the issue's batch size
-FEEDBACK_IN_FLIGHT = 2
+# Requests in flight: 4, so that both processes of --workers 2 get some (each keep-alive
+# connection stays with the process that accepted it).
+FEEDBACK_IN_FLIGHT = 4
 STATS_QUERIES = {"label, day": "by=label&interval=day", "label, week": "by=label&interval=week",
                  "aspect, day": "by=aspect&interval=day",
                  "aspect, week": "by=aspect&interval=week"}
