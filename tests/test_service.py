@@ -462,3 +462,17 @@ def test_retention_purges_old_items_at_start(tmp_path, analyzer):
         assert client.get("/v1/feedback/new", headers=auth).status_code == 200
     assert store.export_subject("x")["items"] == []
     store.close()
+
+
+def test_a_request_can_turn_steps_off_for_speed(service):
+    text = "The waiter was rude. The pasta was great."
+    full = service.call("POST", "/v1/analyze", "read", json={"texts": [text]}).json()
+    quick = service.call("POST", "/v1/analyze", "read", json={
+        "texts": [text], "evidence": False, "sentences": False, "aspects": False}).json()
+    f, q = full["results"][0], quick["results"][0]
+    assert f["evidence"] and f["sentences"] and f["aspects"]
+    assert q["evidence"] == [] and q["sentences"] == [] and q["aspects"] == []
+    assert q["urgency"] is not None and set(q["scores"]) == set(f["scores"])
+    r = service.call("POST", "/v1/analyze", "read",
+                     json={"texts": [text], "targets": ["pasta"], "aspects": False})
+    assert r.status_code == 422 and "targets need aspects" in r.json()["error"]["message"]

@@ -176,6 +176,29 @@ class Analyzer:
                 f"terms={len(self.terms) if self.terms else 0}, "
                 f"urgency={self.urgency is not None}, aspects={self.aspects is not None})")
 
+    def without(self, *, explain: bool = False, sentences: bool = False,
+                aspects: bool = False) -> "Analyzer":
+        """A copy sharing this Analyzer's model and settings, with the named steps off
+        (evidence, per-sentence scores, aspects): cheaper readings of the same texts, built
+        without loading anything.
+
+        >>> import frankly
+        >>> full = frankly.load("fast")
+        >>> quick = full.without(explain=True, aspects=True)
+        >>> quick.model is full.model, quick.explain, quick.aspects is None
+        (True, False, True)
+        """
+        import copy
+
+        other = copy.copy(self)
+        if explain:
+            other.explain = False
+        if sentences:
+            other.sentences = False
+        if aspects:
+            other.aspects = None
+        return other
+
     def analyze(self, text: str, *, targets: Iterable[str] | None = None) -> Result:
         """Analyse one text. Raises InputError if ``text`` is not a string.
 

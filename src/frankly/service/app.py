@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
@@ -67,6 +67,18 @@ class State:
     metrics: Metrics
     limiter: anyio.CapacityLimiter
     small_seconds: float | None = None  # recent time of a small request's analysis
+    variants: dict[tuple[bool, bool, bool], Analyzer] = field(default_factory=dict)
+
+    def reader(self, *, evidence: bool, sentences: bool, aspects: bool) -> Analyzer:
+        """The Analyzer for a request that turned some steps off (sharing the model)."""
+        if evidence and sentences and aspects:
+            return self.analyzer
+        key = (evidence, sentences, aspects)
+        found = self.variants.get(key)
+        if found is None:
+            found = self.variants[key] = self.analyzer.without(
+                explain=not evidence, sentences=not sentences, aspects=not aspects)
+        return found
 
     async def analyse(self, fn: Callable[..., Any], *args: Any, chars: int | None = None) -> Any:
         """Run model work in the analysis thread, off the event loop; or, for a request of

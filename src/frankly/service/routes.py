@@ -122,10 +122,14 @@ async def analyze(body: AnalyzeRequest, request: Request, caller: Reader) -> Any
     _check_count(len(body.texts), s.settings.max_texts_per_request)
     limit = s.settings.max_chars_per_text
     targets = body.targets or None
+    if targets and not body.aspects:
+        raise InputError("targets need aspects: drop \"aspects\": false")
+    analyzer = s.reader(evidence=body.evidence, sentences=body.sentences,
+                        aspects=body.aspects)
 
     def run() -> list[dict[str, Any]]:
         ok = [t for t in body.texts if len(t) <= limit]
-        results = iter(s.analyzer.analyze_many(ok, targets=targets))
+        results = iter(analyzer.analyze_many(ok, targets=targets))
         out = []
         for text in body.texts:
             if len(text) <= limit:
