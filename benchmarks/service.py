@@ -77,7 +77,18 @@ TARGET_CONNECTIONS = 8  # 4 per process: enough to keep both busy (the 32 row ga
 # Open loop (requests on a fixed schedule): the accurate model at the 100/s, and
 # the fast model at its 800/s target rate, to show latency at that rate without the
 # closed loop's coordinated omission.
-OPEN_RATES = {"fast": 800.0, "accurate": 100.0}
+OPEN_RATES = {"fast": 800.0, "accurate": 100.0, "accurate-labels": 100.0}
+# A "model" of the benchmark is a model and the request's options: "accurate-labels" asks
+# the accurate model for labels and scores only (no evidence, sentences or aspects), which
+# POST /v1/analyze allows per request. The targets are read for the defaults; this row
+# shows what a client that needs only labels gets.
+VARIANTS = {"accurate-labels": ("accurate", {"evidence": False, "sentences": False,
+                                             "aspects": False}),
+            "fast-labels": ("fast", {"evidence": False, "sentences": False, "aspects": False})}
+
+
+def variant(name: str) -> tuple[str, dict[str, Any]]:
+    return VARIANTS.get(name, (name, {}))
 FAST_RPS, FAST_P99_MS = 800.0, 25.0
 ACCURATE_RPS, ACCURATE_P99_MS = 120.0, 100.0
 INGEST_ITEMS_PER_S = 2000.0
@@ -278,8 +289,9 @@ class Setup:
     connections: list[int]
 
 
-def analyze_bodies(texts: list[str]) -> list[bytes]:
-    return [json.dumps({"texts": [t]}, ensure_ascii=False).encode() for t in texts]
+def analyze_bodies(texts: list[str], options: dict[str, Any] | None = None) -> list[bytes]:
+    return [json.dumps({"texts": [t], **(options or {})}, ensure_ascii=False).encode()
+            for t in texts]
 
 
 def check_analyze(server: Server, body: bytes) -> dict[str, Any]:
@@ -292,30 +304,37 @@ def check_analyze(server: Server, body: bytes) -> dict[str, Any]:
             "has_urgency": result.get("urgency") is not None}
 
 
-def closed_loop(server: Server, setup: Setup, connections: int, seconds: float) -> dict:
+def closed_loop(server: Server, setup: Setup, connections: int, seconds: float,
+                options: dict[str, Any] | None = None) -> dict:
+    bodies = analyze_bodies(setup.texts, options)
     if setup.tool == "wrk":
-        return closed_loop_wrk(server.port, server.key, setup.folder / "bodies.jsonl",
+        path = setup.folder / f"bodies-{abs(hash(json.dumps(options or {})))}.jsonl"
+        if not path.exists():
+            path.write_bytes(b"\n".join(bodies) + b"\n")
+        return closed_loop_wrk(server.port, server.key, path,
                                setup.folder / "post.lua", connections, seconds)
     payloads = [http_request("POST", "/v1/analyze", server.port, server.key, b)
-                for b in analyze_bodies(setup.texts)]
+                for b in bodies]
     return asyncio.run(closed_loop_py(server.port, payloads, connections, seconds))
 
 
 def measure_analyze(model: str, workers: int, setup: Setup, open_rate: float | None,
                     open_duration: float) -> dict[str, Any]:
     out: dict[str, Any] = {"closed": {}}
+    model, options = variant(model)
     with Server(model, workers) as server:
         out["server_ready_s"] = server.started_s
-        out["check"] = check_analyze(server, analyze_bodies(setup.texts[:1])[0])
+        out["options"] = options
+        out["check"] = check_analyze(server, analyze_bodies(setup.texts[:1], options)[0])
         for c in setup.connections:
-            closed_loop(server, setup, c, setup.warmup)  # warm-up, not recorded
+            closed_loop(server, setup, c, setup.warmup, options)  # warm-up, not recorded
             load = load_avg()
             log(f"  {model} x{workers}: closed loop, {c} connections ...")
             runs = []
             for _ in range(CLOSED_RUNS):
                 time.sleep(0.5)  # let every server process fall idle before new connections
                 cpu = server.cpu_seconds()
-                run = closed_loop(server, setup, c, setup.duration)
+                run = closed_loop(server, setup, c, setup.duration, options)
                 run["server_cpu_ms_per_request"] = ((server.cpu_seconds() - cpu) * 1000
                                                     / max(run["requests"], 1))
                 runs.append(run)
@@ -325,7 +344,7 @@ def measure_analyze(model: str, workers: int, setup: Setup, open_rate: float | N
                                      "runs": runs}
         if open_rate:
             payloads = [http_request("POST", "/v1/analyze", server.port, server.key, b)
-                        for b in analyze_bodies(setup.texts)]
+                        for b in analyze_bodies(setup.texts, options)]
             asyncio.run(open_loop(server.port, payloads, open_rate, min(3.0, open_duration)))
             load = load_avg()
             log(f"  {model} x{workers}: open loop at {open_rate:g}/s ...")
@@ -551,6 +570,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, str]]:
         "-" if op is None else f"{op['offered_per_s']:g}/s offered: {op['answered_per_s']:,.0f} "
                                f"answered/s, p99 {op['p99_ms']:,.1f} ms, p50 "
                                f"{op['p50_ms']:,.1f} ms")
+    labels, labels_open = closed("accurate-labels"), opened("accurate-labels")
+    if labels is not None or labels_open is not None:
+        add("Accurate model, labels only (evidence, sentences, aspects off per request): "
+            "closed loop; open loop at 100 req/s", f"≥ {ACCURATE_RPS:.0f} req/s; p99 ≤ "
+            f"{ACCURATE_P99_MS:.0f} ms", None if labels is None or labels_open is None else (
+                labels["requests_per_s"] >= ACCURATE_RPS and not labels["errors"]
+                and labels_open["p99_ms"] <= ACCURATE_P99_MS and not labels_open["errors"]
+                and not labels_open["unanswered"]
+                and labels_open["overloaded_after_s"] is None),
+            ("-" if labels is None else f"{labels['requests_per_s']:,.0f} req/s")
+            + ("" if labels_open is None else
+               f"; {labels_open['answered_per_s']:,.0f} answered/s, p99 "
+               f"{labels_open['p99_ms']:,.1f} ms"))
     fb = (run or {}).get("feedback")
     add(f"POST /v1/feedback, batches of {FEEDBACK_BATCH}, fast model",
         f"≥ {INGEST_ITEMS_PER_S:,.0f} items/s",
@@ -707,7 +739,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="folder with tweeteval-sentiment/val_text.txt (the request texts)")
     p.add_argument("--parts", default="analyze,feedback,stats",
                    help="comma-separated: analyze, feedback, stats (default: all)")
-    p.add_argument("--models", default="fast,accurate", help="models for analyze")
+    p.add_argument("--models", default="fast,accurate,accurate-labels",
+                   help="models for analyze; 'accurate-labels' asks the accurate model for "
+                        "labels only (default: %(default)s)")
     p.add_argument("--workers", default="1,2", help="server processes to try (default: 1,2)")
     p.add_argument("--connections", default=f"1,{TARGET_CONNECTIONS},32",
                    help="closed-loop concurrencies (default: %(default)s)")

@@ -476,3 +476,45 @@ def test_a_request_can_turn_steps_off_for_speed(service):
     r = service.call("POST", "/v1/analyze", "read",
                      json={"texts": [text], "targets": ["pasta"], "aspects": False})
     assert r.status_code == 422 and "targets need aspects" in r.json()["error"]["message"]
+
+
+def test_concurrent_requests_share_model_calls_and_keep_their_own_results(tmp_path, analyzer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls: list[int] = []
+
+    class Spy:
+        """The fast Analyzer, slowed a little so requests pile up, counting its calls."""
+
+        def __init__(self, inner):
+            self.inner = inner
+            self.model = inner.model
+
+        def analyze_many(self, texts, **kw):
+            texts = list(texts)
+            calls.append(len(texts))
+            time.sleep(0.05)
+            return self.inner.analyze_many(texts, **kw)
+
+        def without(self, **kw):
+            return self
+
+    store = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    _, key = store.create_key(name="a", scopes=("admin",), rate_limit=10_000)
+    texts = [f"Order {i} arrived {'late and broken' if i % 2 else 'early, great'}"
+             for i in range(24)]
+    app = create_app(ServiceSettings(database_url=store.url, retention_days=None),
+                     analyzer=Spy(analyzer), store=store)
+    with TestClient(app) as client:
+        def post(text):
+            r = client.post("/v1/analyze", headers={"Authorization": f"Bearer {key}"},
+                            json={"texts": [text]})
+            return r.json()["results"][0]
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(post, texts))
+    assert [r["text"] for r in results] == texts  # each request gets its own text back
+    assert all(r["label"] == ("negative" if i % 2 else "positive")
+               for i, r in enumerate(results))
+    assert sum(calls) == len(texts) and len(calls) < len(texts)  # some calls were shared
+    store.close()

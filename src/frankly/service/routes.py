@@ -127,18 +127,10 @@ async def analyze(body: AnalyzeRequest, request: Request, caller: Reader) -> Any
     analyzer = s.reader(evidence=body.evidence, sentences=body.sentences,
                         aspects=body.aspects)
 
-    def run() -> list[dict[str, Any]]:
-        ok = [t for t in body.texts if len(t) <= limit]
-        results = iter(analyzer.analyze_many(ok, targets=targets))
-        out = []
-        for text in body.texts:
-            if len(text) <= limit:
-                out.append(next(results).to_dict())
-            else:
-                out.append(_too_long(text, limit, s.analyzer.model.id))
-        return out
-
-    results = await s.analyse(run, chars=sum(len(t) for t in body.texts))
+    ok = [t for t in body.texts if len(t) <= limit]
+    read = iter(await s.analyse_texts(analyzer, ok, tuple(targets or ())))
+    results = [next(read).to_dict() if len(text) <= limit
+               else _too_long(text, limit, s.analyzer.model.id) for text in body.texts]
     failed = sum(r["error"] is not None for r in results)
     s.metrics.count("texts_analyzed", len(results))
     return {"results": results, "failed": failed}
