@@ -328,6 +328,97 @@ def test_a_malformed_cursor_is_an_input_error(store: Store, cursor: str) -> None
         store.list_items(ItemQuery(cursor=cursor))
 
 
+def urgent_item(item_id: str, score: float | None, when: datetime, *,
+                kind: str = "customer") -> NewItem:
+    base = item(item_id, when=when, urgent=True, kind=kind)
+    urgency = dict(base.analysis["urgency"], score=score)
+    return NewItem(**{**base.__dict__, "analysis": {**base.analysis, "urgency": urgency}})
+
+
+def test_urgency_order_puts_the_most_urgent_first_and_pages_through_ties(
+        store: Store) -> None:
+    rows = [urgent_item(f"u{i:02d}", score=[0.95, 0.7, 0.7, 0.99, None][i % 5],
+                        when=DAY0 + timedelta(minutes=i // 3)) for i in range(23)]
+    store.add_items(rows + [item("calm", urgent=False, when=DAY0 + timedelta(days=1))])
+    # Scored 0.1 by the model, then marked urgent by a person: it keeps that score.
+    store.override("calm", urgent=True, reason="a person says so", actor="t")
+    store.override("u03", handled=True, reason="done", actor="t")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = store.list_items(ItemQuery(urgent=True, handled=False, order="urgency",
+                                          limit=4, cursor=cursor))
+        seen.extend(ids(page))
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    expected = sorted((r for r in rows if r.item_id != "u03"),
+                      key=lambda r: (r.analysis["urgency"]["score"] is None,
+                                     -(r.analysis["urgency"]["score"] or 0),
+                                     -r.created_at.timestamp(), -int(r.item_id[1:])))
+    # The items without a score come last, "calm" (score 0.1) just before them.
+    place = next(i for i, r in enumerate(expected) if r.analysis["urgency"]["score"] is None)
+    assert seen == [r.item_id for r in expected[:place]] + ["calm"] + \
+        [r.item_id for r in expected[place:]]
+    with pytest.raises(InputError, match="order"):
+        store.list_items(ItemQuery(order="loudest"))
+    newest_cursor = store.list_items(ItemQuery(limit=1)).next_cursor
+    with pytest.raises(InputError, match="cursor"):
+        store.list_items(ItemQuery(order="urgency", cursor=newest_cursor))
+
+
+def test_the_urgent_queue_reads_its_index_without_sorting(tmp_path: Any) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'q.db'}") as store:
+        store.add_items([urgent_item(f"u{i}", 0.5, DAY0) for i in range(3)])
+        seen: list[tuple[str, Any]] = []
+
+        def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *a: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                seen.append((statement, parameters))
+
+        sa.event.listen(store.engine, "before_cursor_execute", capture)
+        store.list_items(ItemQuery(urgent=True, handled=False, order="urgency",
+                                   subject_kinds=["customer", "unknown"], limit=50))
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+        statement, parameters = seen[-1]
+        with store.engine.connect() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert migrations.URGENCY_INDEX in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_version_1_database_is_upgraded_in_place(url: str, monkeypatch: Any) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        m.setattr(migrations, "LATEST", 1)
+        with open_store(url) as old:
+            assert old.schema_version() == 1
+            old.add_items([urgent_item("kept", 0.8, DAY0)])
+    with open_store(url) as store:
+        assert store.schema_version() == migrations.LATEST >= 2
+        with store.engine.connect() as conn:
+            names = {ix["name"] for ix in sa.inspect(conn).get_indexes("items")}
+        assert migrations.URGENCY_INDEX in names
+        assert ids(store.list_items(ItemQuery(urgent=True, order="urgency"))) == ["kept"]
+
+
+def test_day_span_facets_keys_by_id_and_secrets(store: Store) -> None:
+    assert store.day_span() is None
+    assert store.facets() == {"sources": [], "brands": [], "categories": []}
+    _mixed(store)
+    assert store.day_span() == (DAY0.date(), (DAY0 + timedelta(days=2)).date())
+    assert store.facets() == {"sources": ["email", "web"], "brands": ["acme", "other"],
+                              "categories": ["delivery", "staff"]}
+    key, _ = store.create_key(name="k", scopes=["read"])
+    assert store.get_key(key.id) == key and store.get_key("nope") is None
+    first = store.secret("sessions")
+    assert len(first) == 32 and store.secret("sessions") == first
+    assert store.secret("other") != first
+    with open_store(store.url if store.dialect == "sqlite" else
+                    store.engine.url.render_as_string(hide_password=False)) as again:
+        assert again.secret("sessions") == first
+
+
 @pytest.mark.parametrize("limit", [0, 501, "10", True])
 def test_page_size_is_bounded(store: Store, limit: Any) -> None:
     with pytest.raises(InputError, match="limit"):

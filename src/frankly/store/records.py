@@ -21,6 +21,9 @@ DEFAULT_PAGE = 100
 INTERVALS: tuple[str, ...] = ("day", "week")
 STATS_BY: tuple[str, ...] = ("label", "source", "urgent", "aspect", "brand", "subject_kind")
 OVERRIDE_FIELDS: tuple[str, ...] = ("label", "urgent", "handled")
+# How list_items orders a page: newest first, or the most urgent first (urgency score
+# descending, items a person marked urgent without a score last; ties newest first).
+ITEM_ORDERS: tuple[str, ...] = ("newest", "urgency")
 
 
 def iso(value: datetime | None) -> str | None:
@@ -150,7 +153,10 @@ class ItemQuery:
     ``search`` is a case-insensitive substring of the stored text; ``urgent=False`` (and
     ``handled``/``overridden=False``) also match items never analysed for urgency;
     ``subject_id`` is matched through its keyed hash; ``cursor`` is the ``next_cursor`` of
-    the previous page (pass the same filters with it). ``limit`` is 1 to ``MAX_PAGE``.
+    the previous page (pass the same filters and order with it). ``limit`` is 1 to
+    ``MAX_PAGE``. ``order`` is ``"newest"`` (by ``created_at``) or ``"urgency"`` (by urgency
+    score, highest first, for the urgent queue: use it with ``urgent=True``, which an index
+    serves).
     """
 
     start: datetime | None = None
@@ -167,6 +173,7 @@ class ItemQuery:
     search: str | None = None
     cursor: str | None = None
     limit: int = DEFAULT_PAGE
+    order: str = "newest"
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ import base64
 import binascii
 import hmac
 import json
+import secrets
 import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -29,8 +30,9 @@ from frankly.policy import SUBJECT_KINDS
 from frankly.result import DOCUMENT_LABELS, LABELS
 from frankly.store import keys as keylib
 from frankly.store import migrations, rollups, schema, stats
-from frankly.store.records import (MAX_PAGE, ApiKey, AuditEntry, IngestOutcome, ItemQuery,
-                                   NewItem, Page, Stats, StatsQuery, StoredItem, as_utc)
+from frankly.store.records import (ITEM_ORDERS, MAX_PAGE, ApiKey, AuditEntry, IngestOutcome,
+                                   ItemQuery, NewItem, Page, Stats, StatsQuery, StoredItem,
+                                   as_utc)
 
 # SQLite waits this long for another writer's lock before giving up: a 500-item ingest
 # commits in tens of milliseconds, so 30 s only runs out when something is badly stuck.
@@ -183,6 +185,27 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InputError("cursor is not one this server gave out: pass the next_cursor of "
                          "the previous page, or leave it out to start again") from None
+
+
+def _encode_urgency_cursor(score: float | None, created_at: datetime, pk: int) -> str:
+    raw = json.dumps(["u", score, created_at.astimezone(timezone.utc).isoformat(), pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_urgency_cursor(cursor: str) -> tuple[float | None, datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, score, created, pk = json.loads(raw)
+        if (tag != "u" or not isinstance(pk, int) or isinstance(pk, bool)
+                or not (score is None or isinstance(score, (int, float)))
+                or isinstance(score, bool)):
+            raise ValueError
+        return (None if score is None else float(score),
+                as_utc(datetime.fromisoformat(created)), pk)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InputError("cursor is not one this server gave out for order=urgency: pass the "
+                         "next_cursor of the previous page, or leave it out to start "
+                         "again") from None
 
 
 def _check_limit(limit: Any) -> int:
@@ -409,6 +432,9 @@ class Store:
     def list_items(self, query: ItemQuery) -> Page[StoredItem]:
         """Items matching ``query``, newest first, one page at a time."""
         limit = _check_limit(query.limit)
+        if query.order not in ITEM_ORDERS:
+            raise InputError(f"order must be one of {', '.join(ITEM_ORDERS)}, "
+                             f"got {query.order!r}")
         _check_labels(query.labels, "labels")
         if query.subject_kinds is not None:
             for kind in query.subject_kinds:
@@ -424,7 +450,9 @@ class Store:
         for column, value in (("urgent", query.urgent), ("overridden", query.overridden),
                               ("handled", query.handled)):
             if value is not None:
-                where.append(t.c[column].is_(True) if value else
+                # "= true" (not "IS true"): the same rows, and PostgreSQL can then use
+                # ix_items_urgency for urgent=True.
+                where.append(t.c[column] == sa.true() if value else
                              sa.or_(t.c[column].is_(False), t.c[column].is_(None)))
         for column, values in (("source", query.sources), ("brand", query.brands),
                                ("subject_kind", query.subject_kinds)):
@@ -438,18 +466,71 @@ class Store:
             where.append(t.c.subject_key == self.subject_key(query.subject_id))
         if query.search:
             where.append(t.c.text.icontains(query.search, autoescape=True))
+        urgency = query.order == "urgency"
         if query.cursor is not None:
-            created, pk = _decode_cursor(query.cursor)
-            where.append(sa.or_(t.c.created_at < created,
-                                sa.and_(t.c.created_at == created, t.c.id < pk)))
-        stmt = (sa.select(t).where(*where).order_by(t.c.created_at.desc(), t.c.id.desc())
-                .limit(limit + 1))
+            if urgency:
+                where.append(_after_urgency(*_decode_urgency_cursor(query.cursor)))
+            else:
+                created, pk = _decode_cursor(query.cursor)
+                where.append(_after(created, pk))
+        order: list[Any] = [t.c.created_at.desc(), t.c.id.desc()]
+        if urgency:
+            # SQLite sorts NULLs first, so its DESC is already NULLS LAST (and it then reads
+            # ix_items_urgency backwards without a sort); PostgreSQL must be told.
+            score = t.c.urgency_score.desc()
+            order.insert(0, score.nulls_last() if self.dialect == "postgresql" else score)
+        stmt = sa.select(t).where(*where).order_by(*order).limit(limit + 1)
         with self._read() as conn:
             rows = conn.execute(stmt).mappings().all()
         more = len(rows) > limit
         rows = rows[:limit]
-        cursor = _encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        cursor = None
+        if more:
+            last = rows[-1]
+            cursor = (_encode_urgency_cursor(last["urgency_score"], last["created_at"],
+                                             last["id"]) if urgency
+                      else _encode_cursor(last["created_at"], last["id"]))
         return Page(items=tuple(_stored(r) for r in rows), next_cursor=cursor)
+
+    def day_span(self) -> tuple[date, date] | None:
+        """The first and the last day (UTC) that hold items, from the roll-ups; None for an
+        empty store. Cheap at any size (the roll-ups are kept in day order)."""
+        c = schema.rollup_counts
+        with self._read() as conn:
+            first, last = conn.execute(sa.select(
+                sa.select(sa.func.min(c.c.day)).scalar_subquery(),
+                sa.select(sa.func.max(c.c.day)).scalar_subquery())).one()
+        if first is None or last is None:
+            return None
+        return stats._as_date(first), stats._as_date(last)
+
+    def facets(self) -> dict[str, list[str]]:
+        """The sources, brands and aspect categories that stored items name, sorted (from
+        the roll-ups; items without a source or brand are left out)."""
+        c, a = schema.rollup_counts, schema.rollup_aspects
+        with self._read() as conn:
+            sources = conn.scalars(sa.select(c.c.source).distinct()).all()
+            brands = conn.scalars(sa.select(c.c.brand).distinct()).all()
+            categories = conn.scalars(sa.select(a.c.category).distinct()).all()
+        return {"sources": sorted(v for v in sources if v),
+                "brands": sorted(v for v in brands if v),
+                "categories": sorted(v for v in categories if v)}
+
+    def secret(self, name: str) -> bytes:
+        """A random 32-byte secret kept in this database under ``name``, made on first use
+        (the same for every process that opens the database, e.g. the key that signs
+        dashboard sessions). Never logged or shown."""
+        _text(name, "name", 80, required=True)
+        key = f"secret:{name}"
+        m = schema.meta
+        with self._read() as conn:
+            value = conn.execute(sa.select(m.c.value).where(m.c.key == key)).scalar()
+        if value is None:
+            with self._write() as conn:
+                conn.execute(rollups._insert(conn, m).values(
+                    key=key, value=secrets.token_hex(32)).on_conflict_do_nothing())
+                value = conn.execute(sa.select(m.c.value).where(m.c.key == key)).scalar_one()
+        return bytes.fromhex(value)
 
     def stats(self, query: StatsQuery) -> Stats:
         """Counts and shares per day or week from the roll-ups (see :class:`StatsQuery`)."""
@@ -669,6 +750,13 @@ class Store:
             raise NotFoundError(f"no API key has id {key_id!r}")
         return _key(row)
 
+    def get_key(self, key_id: str) -> ApiKey | None:
+        """The key with this id (revoked or not), else None."""
+        k = schema.api_keys
+        with self._read() as conn:
+            row = conn.execute(sa.select(k).where(k.c.id == key_id)).mappings().first()
+        return None if row is None else _key(row)
+
     def find_key(self, secret: str) -> ApiKey | None:
         """The active key whose secret this is, else None."""
         if not isinstance(secret, str) or not secret.startswith(keylib.SECRET_PREFIX):
@@ -691,6 +779,22 @@ class Store:
         with self._write() as conn:
             conn.execute(sa.update(k).where(k.c.id == key_id)
                          .values(last_used_at=datetime.now(timezone.utc)))
+
+
+def _after(created: datetime, pk: int) -> Any:
+    """Rows after (created, pk) in newest-first order."""
+    t = schema.items
+    return sa.or_(t.c.created_at < created, sa.and_(t.c.created_at == created, t.c.id < pk))
+
+
+def _after_urgency(score: float | None, created: datetime, pk: int) -> Any:
+    """Rows after (score, created, pk) in most-urgent-first order (no score comes last)."""
+    t = schema.items
+    if score is None:
+        return sa.and_(t.c.urgency_score.is_(None), _after(created, pk))
+    return sa.or_(t.c.urgency_score < score,
+                  sa.and_(t.c.urgency_score == score, _after(created, pk)),
+                  t.c.urgency_score.is_(None))
 
 
 def _stored(row: Mapping[str, Any]) -> StoredItem:
