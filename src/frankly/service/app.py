@@ -238,6 +238,9 @@ def create_app(settings: ServiceSettings | None = None, *, analyzer: Analyzer | 
     from frankly.service.routes import router
 
     app.include_router(router)
+    from frankly.dashboard import install
+
+    install(app)  # the web dashboard at / (same keys: a browser logs in with one)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Observe, metrics=metrics)
     return app

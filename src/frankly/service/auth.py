@@ -83,6 +83,7 @@ class KeyRing:
         self.store = store
         self.default_rate = default_rate
         self._cache: dict[str, tuple[float, Caller | None]] = {}
+        self._by_id: dict[str, tuple[float, Caller | None]] = {}
         self._touched: dict[str, float] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
@@ -127,10 +128,41 @@ class KeyRing:
             return None
         return caller
 
+    def by_id(self, key_id: str) -> Caller | None:
+        """The caller of the active key ``key_id`` (a dashboard session names its key by
+        id), None when it is unknown or revoked; cached like :meth:`authenticate`, so a
+        revoked key ends its sessions within ``KEY_CACHE_SECONDS``. May read the store:
+        call it in a worker thread unless :meth:`cached_by_id` has the answer."""
+        now = time.monotonic()
+        cached = self._by_id.get(key_id)
+        if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
+        key: Any = self.store.get_key(key_id)
+        caller = None if key is None or not key.active else self._caller(key)
+        if len(self._by_id) > 10_000:
+            self._by_id.clear()
+        self._by_id[key_id] = (now, caller)
+        return caller
+
+    def cached_by_id(self, key_id: str) -> tuple[bool, Caller | None]:
+        """``(True, caller or None)`` when a fresh cache entry answers for ``key_id``."""
+        cached = self._by_id.get(key_id)
+        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
+            return True, cached[1]
+        return False, None
+
+    def forget(self) -> None:
+        """Drop every cached key (the next request reads the store)."""
+        self._cache.clear()
+        self._by_id.clear()
+
     def _lookup(self, secret: str) -> Caller | None:
         key: Any = self.store.find_key(secret)
         if key is None:
             return None
+        return self._caller(key)
+
+    def _caller(self, key: Any) -> Caller:
         rate = key.rate_limit if key.rate_limit else self.default_rate
         return Caller(key_id=key.id, name=key.name or "", scopes=tuple(key.scopes),
                       rate_limit=float(rate))
