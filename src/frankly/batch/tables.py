@@ -359,6 +359,13 @@ class TableWriter:
         if not self.tmp.exists():  # nothing was written: still produce a valid empty table
             self.write([])
             self._close()
+        # On disk before the rename, so a crash of the machine (not only of the process)
+        # never leaves a complete-looking name over an incomplete file.
+        fd = os.open(self.tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
@@ -419,14 +426,17 @@ class JsonlWriter(TableWriter):
 
 class ParquetWriter(TableWriter):
     """One row group per ``write``. Column types come from ``types`` (name -> Arrow type),
-    else from a Parquet input's schema, else are inferred from the first rows written."""
+    else from a Parquet input's schema, else are inferred from the first rows written.
+    ``metadata`` is stored in the file's footer (readable without reading any rows)."""
 
     def __init__(self, path: str | Path, columns: Sequence[str], *,
-                 source: TableReader | None = None, types: dict[str, Any] | None = None) -> None:
+                 source: TableReader | None = None, types: dict[str, Any] | None = None,
+                 metadata: dict[str, str] | None = None) -> None:
         self._pa, self._pq = _pyarrow("writing")
         super().__init__(path, "parquet", columns)
         self._source = source
         self._types = dict(types or {})
+        self._metadata = metadata  # key-value pairs for the file's footer
         self._writer: Any = None
         self._schema: Any = None
 
@@ -461,6 +471,8 @@ class ParquetWriter(TableWriter):
         pa = self._pa
         if self._schema is None:
             self._schema = self._make_schema(rows)
+            if self._metadata:
+                self._schema = self._schema.with_metadata(self._metadata)
         try:
             table = pa.Table.from_pylist(rows, schema=self._schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError):

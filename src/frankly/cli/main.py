@@ -12,7 +12,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from frankly import __version__
-from frankly.cli import analyze, aspects, evaluate, explain, serve, train, triage
+from frankly.cli import analyze, aspects, batch, evaluate, explain, serve, train, triage
 from frankly.cli.common import UsageError
 from frankly.errors import FranklyError
 
@@ -22,6 +22,7 @@ examples:
   frankly demo                                   # analyse a sample shipped with Frankly
   frankly analyze "Support never answered my emails"
   frankly analyze --input reviews.csv --output scored.csv
+  frankly batch --input 'exports/*.csv' --output scored/   # millions of rows, resumable
   frankly explain "Delivery was late. The blender itself is superb."
   frankly triage --input tickets.csv             # the urgent queue, most urgent first
   frankly aspects --input reviews.csv            # what customers talk about, and how
@@ -47,6 +48,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     analyze.add_parser(sub)
     analyze.add_demo_parser(sub)
+    batch.add_parser(sub)
     evaluate.add_parser(sub)
     explain.add_parser(sub)
     train.add_parser(sub)
