@@ -367,24 +367,49 @@ def test_urgency_order_puts_the_most_urgent_first_and_pages_through_ties(
         store.list_items(ItemQuery(order="urgency", cursor=newest_cursor))
 
 
-def test_the_urgent_queue_reads_its_index_without_sorting(tmp_path: Any) -> None:
+def _plan(store: Store, query: ItemQuery) -> str:
+    """SQLite's plan for the statement list_items runs for ``query``."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *a: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        store.list_items(query)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    statement, parameters = seen[-1]
+    with store.engine.connect() as conn:
+        return " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+
+
+@pytest.mark.parametrize("handled", [False, True])
+def test_the_urgent_queue_reads_its_index_without_sorting(tmp_path: Any,
+                                                          handled: bool) -> None:
     with open_store(f"sqlite:///{tmp_path / 'q.db'}") as store:
         store.add_items([urgent_item(f"u{i}", 0.5, DAY0) for i in range(3)])
-        seen: list[tuple[str, Any]] = []
-
-        def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *a: Any) -> None:
-            if statement.lstrip().upper().startswith("SELECT"):
-                seen.append((statement, parameters))
-
-        sa.event.listen(store.engine, "before_cursor_execute", capture)
-        store.list_items(ItemQuery(urgent=True, handled=False, order="urgency",
-                                   subject_kinds=["customer", "unknown"], limit=50))
-        sa.event.remove(store.engine, "before_cursor_execute", capture)
-        statement, parameters = seen[-1]
-        with store.engine.connect() as conn:
-            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + statement, parameters))
+        plan = _plan(store, ItemQuery(urgent=True, handled=handled, order="urgency",
+                                      subject_kinds=["customer", "unknown"], limit=50))
     assert migrations.URGENCY_INDEX in plan and "TEMP B-TREE" not in plan, plan
+    assert "handled=?" in plan, plan  # both the open and the handled queue
+
+
+@pytest.mark.parametrize("query", [
+    ItemQuery(urgent=True, start=DAY0, end=DAY0 + timedelta(days=30)),
+    ItemQuery(urgent=False, start=DAY0, end=DAY0 + timedelta(days=30)),
+    ItemQuery(handled=False, overridden=True, start=DAY0, end=DAY0 + timedelta(days=30)),
+])
+def test_newest_first_pages_walk_created_at_not_the_urgency_index(tmp_path: Any,
+                                                                  query: ItemQuery) -> None:
+    # Reading all urgent (or all other) items from ix_items_urgency and sorting them cost
+    # 150 ms at 1,000,000 items where walking the time range costs 5.
+    with open_store(f"sqlite:///{tmp_path / 'q.db'}") as store:
+        store.add_items([urgent_item(f"u{i}", 0.5, DAY0) for i in range(3)])
+        plan = _plan(store, query)
+    assert "ix_items_created" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_a_version_1_database_is_upgraded_in_place(url: str, monkeypatch: Any) -> None:

@@ -40,16 +40,16 @@ def _v1_initial(conn: sa.Connection) -> None:
 
 
 def _v2_urgency_index(conn: sa.Connection) -> None:
-    # The dashboard's urgent queue: urgent items, most urgent first (urgency_score
-    # descending, items without a score last, then newest first), read straight from this
-    # index with no sort, however many items are stored. Written out here rather than taken
-    # from schema.py so that this migration never changes after it ships. SQLite keeps NULLs
-    # first in an ascending index, so walking it backwards gives "DESC NULLS LAST";
-    # PostgreSQL needs that order spelt out.
+    # The dashboard's urgent queue: urgent items, handled or not, most urgent first
+    # (urgency_score descending, items without a score last, then newest first), read
+    # straight from this index with no sort, however many items are stored. Written out
+    # here rather than taken from schema.py so that this migration never changes after it
+    # ships. SQLite keeps NULLs first in an ascending index, so walking it backwards gives
+    # "DESC NULLS LAST"; PostgreSQL needs that order spelt out.
     if conn.dialect.name == "postgresql":
-        columns = "urgent, urgency_score DESC NULLS LAST, created_at DESC, id DESC"
+        columns = "urgent, handled, urgency_score DESC NULLS LAST, created_at DESC, id DESC"
     else:
-        columns = "urgent, urgency_score, created_at, id"
+        columns = "urgent, handled, urgency_score, created_at, id"
     conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {URGENCY_INDEX} ON items ({columns})"))
 
 
@@ -57,7 +57,8 @@ URGENCY_INDEX = "ix_items_urgency"
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (1, "items, aspects, overrides, daily roll-ups, API keys, subject salt", _v1_initial),
-    (2, "index for the urgent queue (urgent, urgency score, newest first)", _v2_urgency_index),
+    (2, "index for the urgent queue (urgent, handled, urgency score, newest first)",
+     _v2_urgency_index),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -108,8 +108,8 @@ items = sa.Table(
     # Newest-first pages walk (created_at, id); the pair makes the cursor order total.
     sa.Index("ix_items_created", "created_at", "id"),
     sa.Index("ix_items_subject", "subject_key"),
-    # Migration 2 adds ix_items_urgency (urgent, urgency_score, created_at, id) for the
-    # urgent queue; it is written out there, not here (see migrations.py).
+    # Migration 2 adds ix_items_urgency (urgent, handled, urgency_score, created_at, id)
+    # for the urgent queue; it is written out there, not here (see migrations.py).
 )
 
 item_aspects = sa.Table(
