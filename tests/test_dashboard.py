@@ -250,6 +250,27 @@ def test_filters_reach_the_explorer_and_the_queue(sqlite_board: Board) -> None:
     assert "Next page" in c.get("/explorer").text  # more than one page of 50
 
 
+def test_a_long_explorer_range_is_read_90_days_at_a_time(sqlite_board: Board) -> None:
+    from dashboard_seed import new_item
+
+    old = LAST - timedelta(days=120)  # in the second window of 90 days
+    sqlite_board.store.add_items([new_item("old-one", old, "negative",
+                                           "An old refund story from spring")])
+    c = sqlite_board.login("read")
+    first = c.get("/explorer?q=refund+story&start=2026-01-01&end=2026-11-20")
+    assert "Showing 2026-08-23 to 2026-11-20 of your range" in first.text
+    assert 'data-item="old-one"' not in first.text
+    older = re.search(r'<a href="([^"]+)">Go on with the (\d+) days before', first.text)
+    assert older and older.group(2) == str((LAST.date() - timedelta(days=90)
+                                            - LAST.date().replace(month=1, day=1)).days + 1)
+    second = c.get(html_unescape(older.group(1)))
+    assert 'data-item="old-one"' in second.text and "q=refund" in older.group(1)
+
+
+def html_unescape(text: str) -> str:
+    return text.replace("&amp;", "&")
+
+
 def test_a_bad_date_is_an_error_page_not_a_crash(sqlite_board: Board) -> None:
     c = sqlite_board.login("read")
     r = c.get("/?start=yesterday")

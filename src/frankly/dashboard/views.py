@@ -33,9 +33,14 @@ OVERVIEW_DAYS = 90
 MAX_DAILY_POINTS = 120
 # The aspects page compares the last 30 days with the 30 before them by default.
 ASPECT_DAYS = 30
-# The explorer's default window: searching a month of text stays fast at millions of items
-# (a substring search reads every text in the window).
+# The explorer's default window: a month.
 EXPLORER_DAYS = 30
+# ...and the most it reads for one page. A filter that matches little (a text search that
+# finds nothing, a rare aspect or brand) reads every item of the window: at 1,000,000
+# items a year that costs about 2 ms per day of window (benchmarks/dashboard.py), so 90
+# days stay under 200 ms where a whole year took over 700. A longer range is read 90 days
+# at a time, newest first, with a link to the 90 days before.
+EXPLORER_MAX_DAYS = 90
 # Example texts per aspect category, for the categories shown first.
 EXAMPLES_PER_CATEGORY = 2
 EXAMPLE_CATEGORIES = 10
@@ -314,16 +319,24 @@ def explorer(store: Store, *, search: str | None = None, labels: Sequence[str] |
              end: date | None = None, cursor: str | None = None,
              limit: int = PAGE_SIZE) -> dict[str, Any]:
     """Items matching the filters, newest first, evidence highlighted (customers and
-    unknown only). The range defaults to the last ``EXPLORER_DAYS`` days with items."""
+    unknown only). The range defaults to the last ``EXPLORER_DAYS`` days with items; of a
+    range longer than ``EXPLORER_MAX_DAYS`` the newest ``EXPLORER_MAX_DAYS`` are read
+    (``window``), and ``older`` is the range left before them (None when there is none)."""
     from frankly.store import ItemQuery
 
     r = resolve_range(store, start, end, EXPLORER_DAYS)
-    begin, stop = r.bounds()
+    window = r
+    older = None
+    if r.days > EXPLORER_MAX_DAYS:
+        window = Range(r.end - timedelta(days=EXPLORER_MAX_DAYS - 1), r.end)
+        older = Range(r.start, window.start - timedelta(days=1)).to_dict()
+    begin, stop = window.bounds()
     query = ItemQuery(start=begin, end=stop, labels=_some(labels), urgent=urgent,
                       sources=_some(sources), brands=_some(brands), aspect_category=aspect,
                       overridden=overridden, subject_kinds=LISTED_KINDS,
                       search=search or None, cursor=cursor, limit=limit)
-    return {**_page(store, query, "evidence"), "range": r.to_dict(), "search": search or "",
+    return {**_page(store, query, "evidence"), "range": r.to_dict(),
+            "window": window.to_dict(), "older": older, "search": search or "",
             "labels": list(labels or ()), "sources": list(sources or ()),
             "brands": list(brands or ()), "aspect": aspect, "urgent": urgent,
             "overridden": overridden}

@@ -222,6 +222,10 @@ async def _show(request: Request, template: str, compute: Callable[[], dict[str,
         if data.get("next_cursor"):
             links["next_page"] = _url(request.url.path, [
                 (k, v) for k, v in params if k != "cursor"] + [("cursor", data["next_cursor"])])
+        if data.get("older"):
+            links["older_page"] = _url(request.url.path, [
+                (k, v) for k, v in params if k not in ("cursor", "start", "end")] + [
+                ("start", data["older"]["start"]), ("end", data["older"]["end"])])
         return board.render(template, page=page, active=active, data=data,
                             facets=views.facet_options(board.facets(s.store), (
                                 ("sources", data.get("sources")),
