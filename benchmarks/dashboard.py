@@ -66,7 +66,7 @@ PAGES = [
     ("explorer_filters", "/explorer?label=negative&source=web&aspect=billing&urgent=no",
      "label, source, aspect and urgency together"),
     ("explorer_year_miss", "/explorer?q=zebra&brand=initech&start=2024-01-01&end=2024-12-30",
-     "a year asked for, matching nothing (read 90 days at a time)"),
+     "a year asked for, matching nothing (read 60 days at a time)"),
     ("alerts_day", "/alerts", "latest day against 28"),
     ("alerts_week", "/alerts?period=week", "latest week against 8"),
     ("item", "/item?id=ITEM", "one item with its audit trail"),

@@ -37,10 +37,11 @@ ASPECT_DAYS = 30
 EXPLORER_DAYS = 30
 # ...and the most it reads for one page. A filter that matches little (a text search that
 # finds nothing, a rare aspect or brand) reads every item of the window: at 1,000,000
-# items a year that costs about 2 ms per day of window (benchmarks/dashboard.py), so 90
-# days stay under 200 ms where a whole year took over 700. A longer range is read 90 days
-# at a time, newest first, with a link to the 90 days before.
-EXPLORER_MAX_DAYS = 90
+# items a year that costs about 2 ms per day of window on an idle machine and half as much
+# again on a busy one (benchmarks/dashboard.py), so 60 days stay well under 300 ms where
+# a whole year took over 700. A longer range is read 60 days at a time, newest first, with
+# a link to the days before.
+EXPLORER_MAX_DAYS = 60
 # Example texts per aspect category, for the categories shown first.
 EXAMPLES_PER_CATEGORY = 2
 EXAMPLE_CATEGORIES = 10
