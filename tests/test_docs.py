@@ -12,7 +12,7 @@ from helpers import shipped_models
 MODULES = ["frankly.result", "frankly.text.normalize", "frankly.training.metrics",
            "frankly.analyzer", "frankly.text.language", "frankly.batch.job",
            "frankly.text.sentences", "frankly.training.labels", "frankly.training.train",
-           "frankly.policy", "frankly.privacy"]
+           "frankly.policy", "frankly.privacy", "frankly.audit.stats"]
 if "accurate" in shipped_models():
     MODULES.append("frankly")
 

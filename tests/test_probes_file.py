@@ -1,6 +1,7 @@
-"""The minimal-pair probe suite (tests/data/probes.tsv) is well formed.
+"""The minimal-pair probe suite (shipped as frankly/resources/probes.tsv) is well formed.
 
-How well each system does on it is measured by benchmarks/probes.py, not asserted here.
+How well each system does on it is measured by ``frankly audit`` and benchmarks/probes.py,
+not asserted here.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from helpers import DATA
 
 import frankly
+from frankly.audit import probes as audit_probes
 
-PROBES = DATA / "probes.tsv"
+PROBES = audit_probes.default_probes_path()
 COLUMNS = ["id", "category", "pair", "text", "expected"]
 # The categories of issue 3, item 5, with the fewest minimal pairs each must have.
 MIN_PAIRS = {"negation": 15, "negated_negative": 15, "contrast": 15,
@@ -99,3 +100,13 @@ def test_the_benchmark_reads_the_file_and_scores_it(monkeypatch):
     # Every emoji pair mixes polarities, so a constant label cannot pass a whole pair.
     assert by_category["emoji_emoticon"]["pairs_passed"] == 0
     assert "| negation |" in module.markdown({"const": neutral})
+
+
+def test_the_package_reads_the_shipped_suite_and_names_a_bad_line(tmp_path):
+    probes = audit_probes.load_probes()
+    assert len(probes) == len(_rows()) and PROBES.is_file()
+    bad = tmp_path / "probes.tsv"
+    bad.write_text("id\tcategory\tpair\ttext\texpected\nx1\tnegation\tx\tFine.\tgood\n",
+                   encoding="utf-8")
+    with pytest.raises(frankly.DataError, match=r"probes.tsv:2: expected labels"):
+        audit_probes.load_probes(bad)
