@@ -12,7 +12,8 @@ import sys
 from typing import NoReturn, Sequence
 
 from frankly import __version__
-from frankly.cli import analyze, aspects, batch, evaluate, explain, serve, train, triage
+from frankly.cli import (analyze, aspects, audit, batch, evaluate, explain, serve, train,
+                         triage)
 from frankly.cli.common import UsageError
 from frankly.errors import FranklyError
 
@@ -28,6 +29,7 @@ examples:
   frankly aspects --input reviews.csv            # what customers talk about, and how
   frankly evaluate --input labelled.csv --label-column sentiment
   frankly train --input labelled.csv --output my-model
+  frankly audit --data ../shared/data            # bias, robustness and calibration report
   frankly keys create --scope write && frankly serve   # the REST service
 
 Run 'frankly COMMAND --help' for the options of a command.
@@ -54,6 +56,7 @@ def build_parser() -> Parser:
     train.add_parser(sub)
     triage.add_parser(sub)
     aspects.add_parser(sub)
+    audit.add_parser(sub)
     serve.add_parsers(sub)
     return parser
 
