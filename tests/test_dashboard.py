@@ -439,6 +439,7 @@ def test_chart_js_is_served_from_the_package_with_a_long_cache(sqlite_board: Boa
     assert r.headers["content-type"].startswith("text/javascript")
     again = c.get(src, headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
+    assert c.head(src).status_code == 200
     assert "MIT License" in c.get("/static/chart.js.LICENSE.md").text
     for bad in ("/static/web.py", "/static/..%2Fweb.py", "/static/nothing.js"):
         assert c.get(bad).status_code == 404

@@ -484,7 +484,7 @@ async def override(request: Request) -> Response:
     return RedirectResponse(f"{back}{joiner}{urlencode({'saved': item_id})}", status_code=303)
 
 
-@router.get("/static/{name}")
+@router.api_route("/static/{name}", methods=["GET", "HEAD"])
 async def static(request: Request, name: str) -> Response:
     found = _dashboard(request).static_file(name)
     if found is None:
