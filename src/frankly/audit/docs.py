@@ -221,9 +221,10 @@ def _limits(audit: dict[str, Any], config: dict[str, Any], shipped: list[str],
         "**Domain shift**: trained mostly on tweets and Reddit comments; accuracy drops on "
         "other text" + (f" (macro-F1 {tweets} on tweets, {movies} on movie-review sentences)."
                         if tweets and movies else "."),
-        "**Dialects**: trained on mostly standard English; African-American English and "
-        "other dialects were not measured (the bias audit changes names and gender words, "
-        "not the way a sentence is written), so expect more errors there.",
+        "**Dialects**: accuracy on African-American English and other dialects was not "
+        "measured (the bias audit changes names and gender words, not the way a sentence is "
+        "written); sentiment systems are known to err more on dialects under-represented "
+        "in their training data.",
         "**Languages**: English only. Text that clearly reads as another language is flagged "
         "`needs_review`; short or mixed-language text may not be.",
         "**Long documents**: " + (
