@@ -173,10 +173,21 @@ def _bias_lines(bias: dict[str, Any]) -> list[str]:
                    f"full tables are in the audit report):")
         out.append("")
         out += _table(["Axis", "Breakdown", "Group", "Pairs", "Mean", "p (Holm)"],
-                      [[axis, title, f"`{r['group']}`", str(r["pairs"]),
+                      [[axis, title, _group(bias, axis, title, r["group"]), str(r["pairs"]),
                         fmt_d(r["mean_difference"]), fmt_p(r["p_holm"])]
                        for _, axis, title, r in worst[:8]], "lllrrr")
     return out
+
+
+def _group(bias: dict[str, Any], axis: str, title: str, group: str) -> str:
+    """How a committed document names a group: the corpus's own words for word groups, but
+    a template only by its number (the corpus states no licence, so its sentences stay in
+    the local reports and out of the repository)."""
+    if title != "template":
+        return f"`{group}`"
+    kinds = dict((t, k) for k, t in BREAKDOWNS)
+    names = sorted({r["group"] for r in bias["axes"][axis]["breakdowns"][kinds[title]]})
+    return f"template {names.index(group) + 1} of {len(names)}"
 
 
 def _robustness_lines(rob: dict[str, Any]) -> list[str]:
