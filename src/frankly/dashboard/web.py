@@ -19,12 +19,12 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlencode
 
 import anyio
-import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from frankly import __version__, alerts as alertlib
+from frankly import alerts as alertlib
 from frankly.dashboard import session as sess
+from frankly.dashboard import templating
 from frankly.dashboard import views
 from frankly.errors import FranklyError, InputError
 from frankly.policy import POLICY_TEXT
@@ -58,14 +58,7 @@ class Dashboard:
     """Per-app dashboard state: templates, the session signer and cached filter choices."""
 
     def __init__(self) -> None:
-        self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("frankly.dashboard", "templates"),
-            autoescape=True, trim_blocks=True, lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined)
-        self.env.filters.update(pct=_pct, pp=_pp, pvalue=_pvalue, num=_num)
-        self.env.globals.update(static=self.static_url, version=__version__,
-                                labels=DOCUMENT_LABELS, nav=NAV, saved=None, page=None,
-                                active=None)
+        self.env = templating.environment(static=self.static_url, nav=NAV)
         self._signer: sess.Signer | None = None
         self._facets: tuple[float, dict[str, list[str]]] | None = None
         self._static: dict[str, tuple[bytes, str]] = {}
@@ -111,28 +104,6 @@ def _dashboard(request: Request) -> Dashboard:
 
 def _state(request: Request) -> Any:
     return request.app.state.frankly
-
-
-# -- formatting filters ---------------------------------------------------------------------
-
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def _pp(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:+.1f} pp"
-
-
-def _pvalue(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
-
-
-def _num(value: int | float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
 
 
 # -- sessions -------------------------------------------------------------------------------

@@ -54,19 +54,22 @@
                       return ctx.dataset.label + ": " + pct(s.share[i]) + " (95% CI " +
                         pct(s.low[i]) + "–" + pct(s.high[i]) + ")"; }}}}})};
     },
-    // Negative share of mentions per category: this range and the one before.
+    // Negative share of mentions per category: this range and the one before (when given).
     aspects: function (d, canvas) {
       // A bar per category: the box grows with them (CSSOM, which the page's CSP allows).
       canvas.parentNode.style.height = (90 + 30 * d.categories.length) + "px";
-      return {type: "bar", data: {labels: d.categories, datasets: [
-        {label: "Negative share (this range)", data: d.share,
-         backgroundColor: alpha(COLORS.negative, 0.8)},
-        {label: "Previous range", data: d.previous, backgroundColor: alpha(COLORS.neutral, 0.5)}
-      ]}, options: merge(base, {indexAxis: "y", scales: {x: percentAxis},
-                                interaction: {mode: "nearest", axis: "y", intersect: false},
-                                plugins: {legend: {position: "bottom"}, tooltip: {callbacks: {
-                                  label: function (ctx) {
-                                    return ctx.dataset.label + ": " + pct(ctx.raw); }}}}})};
+      var sets = [{label: "Negative share (this range)", data: d.share,
+                   backgroundColor: alpha(COLORS.negative, 0.8)}];
+      if (d.previous) {
+        sets.push({label: "Previous range", data: d.previous,
+                   backgroundColor: alpha(COLORS.neutral, 0.5)});
+      }
+      return {type: "bar", data: {labels: d.categories, datasets: sets},
+              options: merge(base, {indexAxis: "y", scales: {x: percentAxis},
+                                    interaction: {mode: "nearest", axis: "y", intersect: false},
+                                    plugins: {legend: {position: "bottom"}, tooltip: {callbacks: {
+                                      label: function (ctx) {
+                                        return ctx.dataset.label + ": " + pct(ctx.raw); }}}}})};
     },
     // The series the alert tests read: negative share (line) and urgent items (bars).
     alerts: function (d) {
