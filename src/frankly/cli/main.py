@@ -12,8 +12,8 @@ import sys
 from typing import NoReturn, Sequence
 
 from frankly import __version__
-from frankly.cli import (analyze, aspects, audit, batch, evaluate, explain, serve, train,
-                         triage)
+from frankly.cli import (analyze, aspects, audit, batch, evaluate, explain, report, serve,
+                         train, triage)
 from frankly.cli.common import UsageError
 from frankly.errors import FranklyError
 
@@ -27,6 +27,7 @@ examples:
   frankly explain "Delivery was late. The blender itself is superb."
   frankly triage --input tickets.csv             # the urgent queue, most urgent first
   frankly aspects --input reviews.csv            # what customers talk about, and how
+  frankly report --input analysed.csv --output report.html   # one HTML file, opens offline
   frankly evaluate --input labelled.csv --label-column sentiment
   frankly train --input labelled.csv --output my-model
   frankly audit --data ../shared/data            # bias, robustness and calibration report
@@ -57,6 +58,7 @@ def build_parser() -> Parser:
     triage.add_parser(sub)
     aspects.add_parser(sub)
     audit.add_parser(sub)
+    report.add_parser(sub)
     serve.add_parsers(sub)
     return parser
 

@@ -4,11 +4,17 @@ explorer and alerts, for people signed in with an API key.
 - :mod:`frankly.dashboard.views`: each page's data as plain dicts computed from a Store
   (no HTTP; a report built from a file can render the same templates).
 - :mod:`frankly.dashboard.web`: login, sessions, CSRF, pages and static files.
+- :mod:`frankly.dashboard.templating`: the Jinja2 environment and filters both share.
+- :mod:`frankly.dashboard.report`: ``frankly report``, the same sections as one
+  self-contained HTML file, from an analysed file read back by
+  :mod:`frankly.dashboard.analysed` into a temporary store.
 - ``templates/``: Jinja2, autoescaped; ``*_body.html`` hold each page's content without
-  forms or filters. ``static/``: the stylesheet, the chart script and Chart.js 4 (MIT,
-  vendored from npm with its licence; see ``static/VENDORED.md``): no CDN, no build step.
+  forms or filters (the report renders them too). ``static/``: the stylesheet, the chart
+  script and Chart.js 4 (MIT, vendored from npm with its licence; see
+  ``static/VENDORED.md``): no CDN, no build step.
 
-Needs the ``server`` extra (FastAPI and Jinja2).
+The dashboard needs the ``server`` extra (FastAPI and Jinja2); the report needs only the
+``report`` extra (Jinja2 and SQLAlchemy).
 """
 
 from __future__ import annotations
