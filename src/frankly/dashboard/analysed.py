@@ -386,7 +386,8 @@ def _urgency(get: Any, text: str | None) -> dict[str, Any] | None:
 
 def to_item(place: str, row: Mapping[str, Any], columns: Columns, *, kind: str) -> Any:
     """One row as a :class:`~frankly.store.NewItem` with id ``place``; RowError when the row
-    cannot be used. For employees and students the text is left out (aggregates only)."""
+    cannot be used. For employees and students no word of the text is kept (aggregates
+    only): not the text, nor its evidence, aspect terms or urgency reasons."""
     from frankly.store import NewItem
 
     analysis = item_fields(row, columns)
@@ -403,6 +404,14 @@ def to_item(place: str, row: Mapping[str, Any], columns: Columns, *, kind: str) 
         # anonymous rows cannot prove that they come from many people. A longer id is cut,
         # which can only make fewer people, never more.
         subject = None if is_empty(who) else str(who).strip()[:SUBJECT_LEN]
+    if protected:  # no words of the text either: spans, terms and reasons go
+        analysis = {**analysis, "evidence": [],
+                    "aspects": [{**a, "term": None, "start": None, "end": None}
+                                for a in analysis["aspects"]]}
+        if analysis["urgency"] is not None:
+            analysis["urgency"] = {**analysis["urgency"], "reasons": [
+                {"category": r["category"], "start": None, "end": None, "text": None,
+                 "source": r["source"]} for r in analysis["urgency"]["reasons"]]}
     return NewItem(item_id=place, created_at=created, source=source, brand=brand,
                    subject_id=subject, subject_kind=kind, text=None if protected else text,
                    text_chars=len(text) if text else 0, metadata={}, analysis=analysis)

@@ -237,7 +237,7 @@ def _sections(store: Any, summary: ReportSummary, *, kind: str, k: int,
     first, last = span
     if summary.time_column is None:
         overview = views.overview(store, start=first, end=last, k=k)
-        overview.update(whole_file=True, periods=["whole file"])
+        overview.update(whole_file=True, periods=["whole file"], interval="period")
         aspects = views.aspects(store, start=first, end=last, k=k, examples=not protected)
         aspects["compare"] = False
     else:
