@@ -502,3 +502,12 @@ def test_spans_are_found_again_in_the_text() -> None:
     assert analysed.parse_aspects("a; b (staff, positive)") == [("a; b", "staff", "positive")]
     with pytest.raises(analysed.RowError):
         analysed.parse_aspects("staff (staff, furious)")
+
+
+def test_personal_data_in_the_texts_is_redacted_unless_asked_not_to(tmp_path: Path) -> None:
+    rows = [dict(r, text=f"{r['text']} Mail jane.doe@example.com") for r in rd.rows()]
+    source = rd.write_csv(tmp_path / "pii.csv", rows)
+    _, html, _ = build(tmp_path, source)
+    assert "jane.doe@example.com" not in html and "[EMAIL]" in html
+    _, raw, _ = build(tmp_path, source, name="raw.html", redact=False)
+    assert "jane.doe@example.com" in raw

@@ -169,12 +169,22 @@ def stored_analysis(result: Result, redaction: Redaction, *, keep_text: bool) ->
     out = result.to_dict()
     del out["text"]
     del out["sentences"]  # sentence offsets add nothing a stored row needs
-    out["evidence"] = [_span(e, redaction, keep_text) for e in out["evidence"]]
+    return map_spans(out, redaction, keep_text=keep_text)
+
+
+def map_spans(analysis: dict[str, Any], redaction: Redaction, *,
+              keep_text: bool = True) -> dict[str, Any]:
+    """``analysis`` (a Result's dict) with its evidence, aspect and urgency-reason spans
+    moved onto ``redaction.text`` and their snippets taken from it (a span without offsets
+    stays as it is). With ``keep_text=False`` the spans lose offsets and snippets."""
+    out = dict(analysis)
+    out["evidence"] = [_span(e, redaction, keep_text) for e in out.get("evidence") or []]
     out["aspects"] = [_span(a, redaction, keep_text, text_key="term")
-                      for a in out["aspects"]]
-    if out["urgency"] is not None:
+                      for a in out.get("aspects") or []]
+    if out.get("urgency") is not None:
+        out["urgency"] = dict(out["urgency"])
         out["urgency"]["reasons"] = [_span(r, redaction, keep_text)
-                                     for r in out["urgency"]["reasons"]]
+                                     for r in out["urgency"].get("reasons") or []]
     return out
 
 
@@ -185,6 +195,8 @@ def _span(entry: dict[str, Any], redaction: Redaction, keep_text: bool,
         entry.pop("start", None)
         entry.pop("end", None)
         entry.pop(text_key, None)
+        return entry
+    if entry.get("start") is None or entry.get("end") is None:
         return entry
     start, end = redaction.map_span(entry["start"], entry["end"])
     entry["start"], entry["end"] = start, end

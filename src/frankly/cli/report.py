@@ -61,6 +61,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "8 (default: weeks when the file spans over 120 days, else days)")
     p.add_argument("--urgent-limit", type=positive_int, default=50, metavar="N",
                    help="list the N most urgent rows, at most 500 (default: 50)")
+    p.add_argument("--redact", action=argparse.BooleanOptionalAction, default=True,
+                   help="replace personal data in the texts shown (e-mail addresses, phone "
+                        "numbers, cards, IBANs, IPs, URLs with secrets) by placeholders such "
+                        "as [EMAIL] (default: on; --no-redact shows texts as they are)")
     p.add_argument("--subject-kind", default="unknown",
                    choices=("customer", "employee", "student", "unknown"),
                    help="who wrote the texts (default: unknown); for employees and students "
@@ -88,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
             time_column=args.time_column, source_column=args.source_column,
             brand_column=args.brand_column, subject_kind=args.subject_kind,
             subject_column=args.subject_column, compare_days=args.compare_days,
-            alert_period=args.alert_period, urgent_limit=args.urgent_limit, progress=bar)
+            alert_period=args.alert_period, urgent_limit=args.urgent_limit, progress=bar,
+            redact=args.redact)
     finally:
         if bar is not None:
             bar.close()

@@ -384,10 +384,13 @@ def _urgency(get: Any, text: str | None) -> dict[str, Any] | None:
             "reasons": reasons, "review_reason": review_reason}
 
 
-def to_item(place: str, row: Mapping[str, Any], columns: Columns, *, kind: str) -> Any:
+def to_item(place: str, row: Mapping[str, Any], columns: Columns, *, kind: str,
+            redact: bool = False) -> Any:
     """One row as a :class:`~frankly.store.NewItem` with id ``place``; RowError when the row
     cannot be used. For employees and students no word of the text is kept (aggregates
-    only): not the text, nor its evidence, aspect terms or urgency reasons."""
+    only): not the text, nor its evidence, aspect terms or urgency reasons. With
+    ``redact``, personal data in the text (e-mail addresses, phone numbers, cards...) is
+    replaced by typed placeholders, and the spans follow."""
     from frankly.store import NewItem
 
     analysis = item_fields(row, columns)
@@ -412,6 +415,14 @@ def to_item(place: str, row: Mapping[str, Any], columns: Columns, *, kind: str) 
             analysis["urgency"] = {**analysis["urgency"], "reasons": [
                 {"category": r["category"], "start": None, "end": None, "text": None,
                  "source": r["source"]} for r in analysis["urgency"]["reasons"]]}
+    if redact and text and not protected:
+        from frankly.ingest import map_spans
+        from frankly.privacy import redact as redact_text
+
+        redaction = redact_text(text)
+        if redaction.spans:
+            analysis = map_spans(analysis, redaction)
+            text = redaction.text
     return NewItem(item_id=place, created_at=created, source=source, brand=brand,
                    subject_id=subject, subject_kind=kind, text=None if protected else text,
                    text_chars=len(text) if text else 0, metadata={}, analysis=analysis)

@@ -96,7 +96,7 @@ def write_report(input: str | Path, output: str | Path, *, input_format: str | N
                  compare_days: int | None = None, alert_period: str | None = None,
                  urgent_limit: int = URGENT_SHOWN, k: int = DEFAULT_MIN_GROUP,
                  chunk_rows: int = CHUNK_ROWS, progress: Progress | None = None,
-                 workdir: str | Path | None = None) -> ReportSummary:
+                 workdir: str | Path | None = None, redact: bool = True) -> ReportSummary:
     """Write the report of ``input`` (an analysed CSV, JSONL or Parquet file, or a folder
     of Parquet parts from ``frankly batch``) to ``output``, atomically.
 
@@ -108,6 +108,10 @@ def write_report(input: str | Path, output: str | Path, *, input_format: str | N
     than ``k`` distinct people stand behind the file. ``compare_days``: the aspects
     compare the last N days with the N before (default: half the file's span each).
     ``workdir``: where the temporary store goes (default: the system's temporary folder).
+    ``redact`` (the default): personal data in the texts shown (e-mail addresses, phone
+    numbers, payment cards, IBANs, IP addresses, URLs carrying secrets) becomes typed
+    placeholders such as ``[EMAIL]``, as in the service's store: a report is made to be
+    passed around.
     """
     _needs()
     kind = check_subject_kind(subject_kind)
@@ -153,7 +157,7 @@ def write_report(input: str | Path, output: str | Path, *, input_format: str | N
     with tempfile.TemporaryDirectory(prefix="frankly-report-", dir=workdir) as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'report.db'}")
         try:
-            people = _load(store, found, columns, summary, kind=kind,
+            people = _load(store, found, columns, summary, kind=kind, redact=redact,
                            input_format=input_format, chunk_rows=chunk_rows,
                            progress=progress)
             if protected:
@@ -175,7 +179,8 @@ def write_report(input: str | Path, output: str | Path, *, input_format: str | N
 # -- loading --------------------------------------------------------------------------------
 
 def _load(store: Any, found: analysed.Input, columns: Sequence[analysed.Columns],
-          summary: ReportSummary, *, kind: str, input_format: str | None, chunk_rows: int,
+          summary: ReportSummary, *, kind: str, redact: bool, input_format: str | None,
+          chunk_rows: int,
           progress: Progress | None) -> set[str]:
     """Stream every row into ``store``; the distinct people (protected kinds only)."""
     protected = is_protected(kind)
@@ -187,7 +192,8 @@ def _load(store: Any, found: analysed.Input, columns: Sequence[analysed.Columns]
                 for place, row in chunk:
                     summary.rows += 1
                     try:
-                        items.append(analysed.to_item(place, row, cols, kind=kind))
+                        items.append(analysed.to_item(place, row, cols, kind=kind,
+                                                         redact=redact))
                     except analysed.RowError as exc:
                         summary.fail(place, str(exc))
                 for item in _add(store, items, summary):
