@@ -161,8 +161,8 @@ def test_one_job_per_folder_at_a_time(tmp_path):
 
 def test_auto_chunk_rows_depends_on_the_input_alone():
     assert auto_chunk_rows(0) == 256
-    assert auto_chunk_rows(100_000) == 3328
-    assert auto_chunk_rows(10_000_000) == 8192
+    assert auto_chunk_rows(10_000) == 768
+    assert auto_chunk_rows(100_000) == auto_chunk_rows(10_000_000) == 4096
 
 
 def test_cli_summary_progress_and_json(tmp_path, capsys):
@@ -218,6 +218,30 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return True
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_workers_and_the_job_resumes(tmp_path):
+    """Ctrl-C reaches the whole process group: one line, status 130, no worker left."""
+    n = 3000
+    src = write_csv(tmp_path / "in.csv", n)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "frankly", "batch", "-i", str(src), "-o", str(out),
+            "-m", "fast", "--workers", "2", "--chunk-rows", "64", "--no-progress"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("part-*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.strip() == "frankly: error: interrupted"
+    for pid in workers:
+        assert not _alive(pid)
+    final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    assert [int(r["id"]) for r in read_output(out)] == list(range(n))
 
 
 @pytest.mark.slow

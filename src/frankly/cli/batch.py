@@ -56,8 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--master", default="local[*]", metavar="URL",
                    help="spark engine: the Spark master (default: local[*])")
     p.add_argument("--chunk-rows", type=positive_int, metavar="N",
-                   help="local engine: rows per part (default: about 1/32 of the input, "
-                        "256 to 8,192)")
+                   help="local engine: rows per part (default: about 1/16 of the input, "
+                        "256 to 4,096)")
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="texts per model call (default: 64)")
     p.add_argument("--restart", action="store_true",
