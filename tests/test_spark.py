@@ -146,5 +146,16 @@ def test_batch_engine_spark_reruns_an_unfinished_job_whole(spark, tmp_path, caps
 
 
 
+def test_batch_engine_spark_failure_is_one_line(spark, tmp_path, capsys):
+    (tmp_path / "bad.csv").write_text("id,text\n1,Lovely staff\n2,Never,again,really\n")
+    code = main(["batch", "-i", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "out"),
+                 "-m", "fast", "--engine", "spark", "--master", "local[2]"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 1
+    assert err == ("frankly: error: Spark could not finish the job: [MALFORMED_CSV_RECORD] "
+                   "Malformed CSV record: 2,Never,again,really")
+    assert not list((tmp_path / "out").glob("part-*"))
+
+
 def _rounded(row: dict) -> dict:
     return {k: round(v, 9) if isinstance(v, float) else v for k, v in row.items()}

@@ -122,8 +122,33 @@ def session(master: str, progress: bool = False) -> tuple[Any, bool]:
     # pyspark reads the variable alone (its spark.pyspark.python is spark-submit's).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    # The command prints a failure as one line (see _spark_error), not Java stack traces.
+    spark.sparkContext.setLogLevel("FATAL")
     return spark, True
+
+
+def _spark_error(exc: Exception) -> str | None:
+    """The root cause of a Spark failure in one line (a malformed CSV record, a Python
+    worker's exception), or None when ``exc`` did not come from Spark."""
+    import re
+
+    from pyspark.errors import PySparkException
+
+    try:
+        from py4j.protocol import Py4JJavaError
+    except ImportError:  # pragma: no cover - py4j comes with pyspark
+        Py4JJavaError = ()  # type: ignore[assignment,misc]
+    if not isinstance(exc, (PySparkException, Py4JJavaError)):
+        return None
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line.removeprefix("Caused by: ") for line in lines
+              if line.startswith("Caused by: ")]
+    python = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)
+              and not line.startswith(("org.", "java.", "py4j."))]
+    message = causes[-1] if causes else python[-1] if python else (lines or [repr(exc)])[0]
+    message = re.sub(r"^(?:: )?[\w.$]+(?:Exception|Error): ", "", message)
+    message = re.sub(r"\s*SQLSTATE: \w+\s*$", "", message)
+    return message[:500]
 
 
 def read_inputs(spark: Any, inputs: list[Any]) -> Any:
@@ -202,6 +227,11 @@ def run_spark(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
                              urgency_phrases=spec.urgency_phrases)
             names = output_names(df.columns)
             scored.write.mode("append").parquet(str(jobdir.path.resolve()))
+        except Exception as exc:
+            message = _spark_error(exc)
+            if message is None:
+                raise
+            raise DataError(f"Spark could not finish the job: {message}") from None
         finally:
             if made:
                 spark.stop()
