@@ -290,18 +290,23 @@ def markdown(results: dict[str, Any]) -> str:
                              f"{r['rows']:,}", f"{r['wall_s']:,.1f}", f"{r['rate']:,.0f}",
                              f"{r['rate'] / base['rate']:.2f}x" if base else "-",
                              f"{start['wall_s']:.1f}" if start else "-", after,
-                             f"{r['cpu_s']:,.1f}", f"{r['rows'] / r['cpu_s']:,.0f}",
+                             f"{r['cpu_s']:,.1f}", f"{r['cpu_s'] / r['wall_s']:.2f}",
+                             f"{r['rows'] / r['cpu_s']:,.0f}",
                              f"{r['peak_mb']:,.0f}", str(r["processes"]), str(r["parts"]),
                              f"{r['load_before']:.2f}"])
     out += _table(["Model", "Engine", "Rows", "Wall s", "Rows/s", "vs one process",
-                   "Start-up s", "Rows/s after start-up", "CPU s (tree)", "Rows per CPU s",
-                   "Peak MB (tree)", "Processes", "Parts", "Load avg before"], rows,
-                  "llrrrrrrrrrrrr")
+                   "Start-up s", "Rows/s after start-up", "CPU s (tree)", "Cores busy",
+                   "Rows per CPU s", "Peak MB (tree)", "Processes", "Parts",
+                   "Load avg before"], rows, "llrrrrrrrrrrrrr")
     out += ["", f"Rows/s after start-up: (rows - {STARTUP_ROWS}) / (wall - the "
             f"{STARTUP_ROWS}-row run's wall): the rate once every process has its model. "
             "CPU s: user + system time of every process of the tree (the JVM's included); "
             "unlike the rates it hardly moves with other load on the machine, so rows per "
-            "CPU second compares the engines' overheads when the load average is high."]
+            "CPU second compares the engines' overheads when the load average is high. Cores "
+            "busy: CPU s / wall s. The accurate model's one process keeps close to two cores "
+            "busy by itself (onnxruntime's intra-op threads), so on 2 cores a pool has little "
+            "left to add over it; the single-threaded row is the baseline a pool of "
+            "single-threaded workers multiplies."]
     if results["failures"]:
         out += ["", "### Failures", ""] + [f"- {f}" for f in results["failures"]]
     return "\n".join(out) + "\n"
