@@ -135,11 +135,11 @@ def test_a_folder_holding_another_job_or_other_files_is_refused(tmp_path):
         run_local([src], out, AnalyzerSpec("fast", explain=False), workers=1)
     with pytest.raises(JobConflict, match="text_column"):
         run_local([src], out, FAST, workers=1, text_column="label")
-    write_csv(src, 11)  # the input changed
-    with pytest.raises(JobConflict, match=r"in.csv \(changed\)"):
-        run_local([src], out, FAST, workers=1)
-    report = run_local([src], out, FAST, workers=1, restart=True)
-    assert report.summary.n == 11 and not report.resumed
+    other = write_csv(tmp_path / "other.csv", 5)
+    with pytest.raises(JobConflict, match=r"other.csv \(new\)"):
+        run_local([src, other], out, FAST, workers=1)
+    report = run_local([src, other], out, FAST, workers=1, restart=True)
+    assert report.summary.n == 15 and not report.resumed
 
     theirs = tmp_path / "theirs"
     theirs.mkdir()
@@ -148,6 +148,39 @@ def test_a_folder_holding_another_job_or_other_files_is_refused(tmp_path):
         with pytest.raises(JobConflict, match="holds no frankly batch job"):
             run_local([src], theirs, FAST, workers=1, restart=restart)
     assert sorted(p.name for p in theirs.iterdir()) == ["keep.txt"]
+
+
+def test_an_input_edited_since_is_scored_again_and_the_others_kept(tmp_path):
+    a, b = write_csv(tmp_path / "a.csv", 300), write_csv(tmp_path / "b.csv", 300, start=300)
+    out = tmp_path / "out"
+    run_local([a, b], out, FAST, workers=1, chunk_rows=100)
+    kept = {p.name: p.stat().st_mtime_ns for p in out.glob("part-00000-*")}
+    write_csv(b, 250, start=300)  # b edited: a line fixed, say
+    report = run_local([a, b], out, FAST, workers=1, chunk_rows=100)
+    assert report.redone == [str(b.resolve())] and report.parts_this_run == 3
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("part-00000-*")} == kept
+    assert [int(r["id"]) for r in read_output(out)] == list(range(550))
+    assert report.summary.n == 550
+
+
+def test_a_malformed_line_stops_the_job_keeps_the_work_and_a_fix_resumes_it(tmp_path):
+    from frankly.errors import DataError
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "a.csv", 600)
+    bad = write_csv(data / "b.csv", 300, start=600)
+    with open(bad, "a", encoding="utf-8") as fh:
+        fh.write("900,too,many,fields\n")
+    out = tmp_path / "out"
+    with pytest.raises(DataError, match=r"b.csv, line 302: 4 fields"):
+        run_local(resolve_inputs(data), out, FAST, workers=2, chunk_rows=100)
+    # What was handed out before the bad line was finished, not thrown away.
+    assert {p.name for p in out.glob("part-00000-*")} == {part_name(0, k) for k in range(6)}
+    write_csv(bad, 300, start=600)  # fixed
+    report = run_local(resolve_inputs(data), out, FAST, workers=2, chunk_rows=100)
+    assert report.redone == [str(bad.resolve())] and report.parts_skipped == 6
+    assert [int(r["id"]) for r in read_output(out)] == list(range(900))
 
 
 def test_one_job_per_folder_at_a_time(tmp_path):
@@ -220,6 +253,14 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _gone_soon(pid: int) -> None:
+    """A worker (or multiprocessing's resource tracker) exits within seconds."""
+    end = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not _alive(pid), f"process {pid} outlived its driver"
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_the_workers_and_the_job_resumes(tmp_path):
     """Ctrl-C reaches the whole process group: one line, status 130, no worker left."""
@@ -238,7 +279,7 @@ def test_ctrl_c_stops_the_workers_and_the_job_resumes(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err.strip() == "frankly: error: interrupted"
     for pid in workers:
-        assert not _alive(pid)
+        _gone_soon(pid)
     final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert [int(r["id"]) for r in read_output(out)] == list(range(n))
@@ -273,10 +314,7 @@ def test_sigkill_at_any_moment_then_resume_gives_every_row_once(tmp_path):
         proc.wait()
         kills += 1
         for pid in workers:  # orphaned workers notice and exit
-            end = time.monotonic() + 15
-            while _alive(pid) and time.monotonic() < end:
-                time.sleep(0.05)
-            assert not _alive(pid), "a worker outlived its killed driver"
+            _gone_soon(pid)
     assert kills >= 2
     final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr

@@ -13,7 +13,9 @@ as pyarrow, pandas, Spark and DuckDB, so ``DIR`` reads as one table)::
 Exactly once: a part is written to a temporary name, synced and renamed, so it exists
 whole or not at all. Chunk k of an input file holds the same rows on every run (the chunk
 size is in the manifest), so a restarted job skips the parts that exist and writes the
-rest. A job restarted with other settings or changed inputs is refused, never mixed in.
+rest. A job restarted with other settings, or with files added or gone, is refused, never
+mixed in; an input file edited since (another size or time) has its parts removed and is
+scored again.
 Each part's footer carries its counts and the first failed rows, so the summary is read
 from the footers without reading any rows.
 """
@@ -104,6 +106,7 @@ class JobDir:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock_fd: int | None = None
+        self.redone: list[str] = []  # inputs changed since the last run, scored again
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -157,6 +160,7 @@ class JobDir:
                     f"{self.path} holds a job with other settings ({'; '.join(differences)}):"
                     f" run the same command as before to resume it, pass --restart to "
                     f"start over with these settings, or use a new --output folder")
+            self._redo_changed(old, job)
             return True
         strangers = [p.name for p in self.path.iterdir() if p.name != LOCK]
         if strangers:
@@ -166,6 +170,23 @@ class JobDir:
                               f"({shown}): use a new or empty --output folder")
         _write_atomic(manifest, json.dumps({"version": MANIFEST_VERSION, **job}, indent=1))
         return False
+
+    def _redo_changed(self, old: dict[str, Any], job: dict[str, Any]) -> None:
+        """Inputs edited since the last run (the same file, another size or time, say a
+        malformed line fixed): their parts go, so they are scored again; the parts of the
+        other files are kept. Parts first, then the manifest: a kill between the two finds
+        the file still changed, and removes nothing more."""
+        changed = {i for i, (a, b) in enumerate(zip(old["inputs"], job["inputs"])) if a != b}
+        if not changed:
+            return
+        self.unfinish()
+        for p in self.path.iterdir():
+            m = PART.match(p.name)
+            if m and int(m[1]) in changed:
+                p.unlink()
+        _write_atomic(self.path / MANIFEST,
+                      json.dumps({"version": MANIFEST_VERSION, **job}, indent=1))
+        self.redone = [job["inputs"][i]["path"] for i in sorted(changed)]
 
     def clear(self) -> None:
         """Remove what a job wrote (parts, manifest, markers, Spark's leftovers)."""
@@ -265,9 +286,10 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         found.append(f"{key}: {before.get(key)!r} before, {now.get(key)!r} now")
     was = {i["path"]: i for i in old.get("inputs", [])}
     is_ = {i["path"]: i for i in new.get("inputs", [])}
+    # A file edited in place is scored again (_redo_changed); one added or gone is refused:
+    # it is more often a mistyped glob than the same job.
     changed = [f"{p} (new)" for p in is_ if p not in was]
     changed += [f"{p} (gone)" for p in was if p not in is_]
-    changed += [f"{p} (changed)" for p in is_ if p in was and is_[p] != was[p]]
     if not changed and list(was) != list(is_):
         changed = ["the same files in another order"]
     if changed:

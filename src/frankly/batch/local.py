@@ -22,7 +22,7 @@ import queue
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -63,12 +63,14 @@ class BatchReport:
     seconds: float = 0.0
     engine: str = "local"
     workers: int = 1
+    redone: list[str] = field(default_factory=list)  # inputs edited since, scored again
 
     def to_dict(self) -> dict[str, Any]:
         return {"output": str(self.output), "inputs": [str(p) for p in self.inputs],
                 "engine": self.engine, "workers": self.workers, "resumed": self.resumed,
                 "rows_this_run": self.rows_this_run, "parts_this_run": self.parts_this_run,
-                "parts_skipped": self.parts_skipped, "seconds": round(self.seconds, 3),
+                "parts_skipped": self.parts_skipped, "redone": self.redone,
+                "seconds": round(self.seconds, 3),
                 "summary": self.summary.to_dict()}
 
 
@@ -181,6 +183,7 @@ def run_local(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
     report = BatchReport(Path(output), inputs, BatchSummary(), workers=workers)
     with JobDir(output) as jobdir:
         report.resumed = jobdir.start(job, restart=restart)
+        report.redone = jobdir.redone
         if report.resumed and jobdir.finished():
             report.summary = jobdir.saved_summary()
             report.parts_skipped = report.summary.parts
@@ -214,11 +217,14 @@ def run_local(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
         report.rows_this_run = scheduler.rows
         report.parts_this_run = scheduler.parts
         done = jobdir.done_parts()
-        if set(done) != expected:
-            extra = sorted(set(done) - expected)[:3]
-            raise DataError(f"{output} holds parts this job does not explain ({extra}...): "
-                            f"an input changed while keeping its size and time? Pass "
-                            f"--restart to start over")
+        extra, missing = sorted(set(done) - expected), sorted(expected - set(done))
+        if extra:  # never mixed into a summary: they are not this input's rows
+            raise DataError(f"{output} holds parts this job does not explain (input, chunk: "
+                            f"{extra[:3]}): an input changed while keeping its size and time? "
+                            f"Pass --restart to start over")
+        if missing:  # pragma: no cover - every task either wrote its part or raised
+            raise FranklyError(f"parts {missing[:3]} were not written: run the same command "
+                               f"again to write them")
         for key in sorted(done):
             report.summary.merge(done[key], str(found[key[0]].path))
         report.seconds = time.monotonic() - started
@@ -323,6 +329,7 @@ class _Scheduler:
         self.rows = self.parts = 0
         self.pending: set[futures.Future] = set()
         self.pool: futures.ProcessPoolExecutor | None = None
+        self.worker_failed = False
 
     def __enter__(self) -> "_Scheduler":
         if self.workers > 1:
@@ -352,9 +359,13 @@ class _Scheduler:
             try:
                 self._count(future.result())
             except futures.process.BrokenProcessPool:
+                self.worker_failed = True
                 raise FranklyError("a worker process stopped unexpectedly (killed, or out of "
                                    "memory?): the parts written so far are kept; run the "
                                    "same command again to resume") from None
+            except BaseException:
+                self.worker_failed = True
+                raise
 
     def _drain(self) -> None:
         while True:
@@ -369,17 +380,26 @@ class _Scheduler:
         self.rows += done[2]
         self.parts += 1
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
+    def __exit__(self, exc_type: Any, *rest: object) -> None:
         if self.pool is None:
             return
-        if exc_type is None:
-            while self.pending:
-                self._wait()
-            self.pool.shutdown(wait=True)
-            self._drain()
-            return
-        # Failed or interrupted: stop now. Their half-written parts are temporary files,
-        # removed by the next run.
+        # Done, or the driver could not read on (a malformed line further down): the chunks
+        # handed out are good work, so they are finished and kept.
+        if exc_type is None or (issubclass(exc_type, FranklyError) and not self.worker_failed):
+            try:
+                while self.pending:
+                    self._wait()
+                self.pool.shutdown(wait=True)
+                self._drain()
+                return
+            except BaseException:
+                self._stop()
+                raise
+        self._stop()
+
+    def _stop(self) -> None:
+        """A worker failed, or Ctrl-C: stop now. Half-written parts are temporary files,
+        removed by the next run."""
         for process in list(getattr(self.pool, "_processes", {}).values()):
             process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)

@@ -208,6 +208,7 @@ def run_spark(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
     report = BatchReport(Path(output), inputs, BatchSummary(), engine="spark")
     with JobDir(output) as jobdir:
         report.resumed = jobdir.start(job, restart=restart)
+        report.redone = jobdir.redone
         if report.resumed and jobdir.finished():
             report.summary = jobdir.saved_summary()
             report.parts_skipped = report.summary.parts

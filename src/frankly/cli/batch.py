@@ -25,7 +25,8 @@ column followed by the columns 'frankly analyze --output' adds; read it as one t
 pandas.read_parquet('scored/'), pyarrow, DuckDB or Spark. A job stopped at any point (Ctrl-C,
 kill -9, a reboot) continues where it stopped when the same command is run again: parts
 are written whole or not at all, and each input row ends up in the output exactly once.
-The same folder with other settings or changed inputs is refused (--restart starts over).
+A file edited since the last run is scored again; other settings, or files added or gone,
+are refused (--restart starts over).
 With --engine spark (pip install 'frankly[spark]'), Spark scores the rows; a Spark job that
 was stopped runs again from the start.
 """
@@ -144,6 +145,9 @@ def print_report(report: Any, out: IO[str]) -> None:
         if report.parts_skipped:
             head += f"; {report.parts_skipped:,} parts were done by an earlier run"
     out.write(head + "\n")
+    if report.redone:
+        shown = ", ".join(report.redone[:3]) + (" ..." if len(report.redone) > 3 else "")
+        out.write(f"changed since the last run, so scored again: {shown}\n")
     out.write(f"{len(report.inputs):,} input file{'s' if len(report.inputs) != 1 else ''}, "
               f"{s.n:,} rows in {s.parts:,} parts\n")
     print_summary(s, out)
