@@ -159,6 +159,10 @@ def run_serve(args: argparse.Namespace) -> int:
         import os
 
         os.environ["FRANKLY_SERVE_SETTINGS"] = json.dumps(_settings_dict(settings))
+        # Each process's onnxruntime gets its share of the cores (unless the user chose):
+        # N processes of 2 threads each on 2 cores fought over them.
+        os.environ.setdefault("FRANKLY_THREADS",
+                              str(max(1, (os.cpu_count() or 1) // args.workers)))
         _run_workers(uvicorn, host=settings.host, port=settings.port, workers=args.workers,
                      log_level=args.log_level)
     else:
