@@ -38,15 +38,14 @@ import tempfile
 import threading
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from render import _table  # noqa: E402
-from run import _command, _cpu_model, _git  # noqa: E402
+from render import _table, put_section  # noqa: E402
+from run import _command, _cpu_model, _git, _version  # noqa: E402
 
 # Issue 8's targets on 2 cores.
 POOL_SPEEDUP = 1.7        # the local pool vs one process
@@ -312,25 +311,6 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def put_section(path: Path, text: str) -> None:
-    """Replace the "## Batch" section of ``path`` (or append it)."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = old.find("\n## Batch (")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start + 1] + text + ("" if end < 0 else "\n" + old[end + 1:])
-    path.write_text(new, encoding="utf-8")
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Measure frankly batch (issue 8).")
     p.add_argument("--data", type=Path, default=Path("../shared/data"),
@@ -384,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results)
     print(text, end="")
     if args.results:
-        put_section(args.results, text)
+        put_section(args.results, "Batch", text)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 1 if results["failures"] else 0

@@ -35,15 +35,14 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from render import _table  # noqa: E402
-from run import _command, _cpu_model, _git  # noqa: E402
+from render import _table, put_section  # noqa: E402
+from run import _command, _cpu_model, _git, _version  # noqa: E402
 from store_scale import SEED, make_items  # noqa: E402
 
 TARGET_MS = 300.0  # issue 7: every page, with 1,000,000 stored items
@@ -150,25 +149,6 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def put_section(path: Path, text: str) -> None:
-    """Replace the "## Dashboard" section of ``path`` (or append it)."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = old.find("\n## Dashboard (")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start + 1] + text + ("" if end < 0 else "\n" + old[end + 1:])
-    path.write_text(new, encoding="utf-8")
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv if argv is None else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -250,7 +230,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(json.dumps({k: v for k, v in result.items() if k != "meta"}))
     if args.results:
-        put_section(args.results, markdown(result))
+        put_section(args.results, "Dashboard", markdown(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result

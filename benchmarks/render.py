@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 CLASS_NOTES = {
@@ -20,6 +21,19 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
              "|" + "|".join({"l": ":---", "r": "---:", "c": ":---:"}[a] for a in align) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
+
+
+def put_section(path: Path, heading: str, text: str) -> None:
+    """Replace the section of ``path`` whose title starts ``## {heading} (`` with ``text``
+    (or append it): each script rewrites its own section of RESULTS.md, the rest stays."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    start = old.find(f"\n## {heading} (")
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + 1)
+        new = old[:start + 1] + text + ("" if end < 0 else "\n" + old[end + 1:])
+    path.write_text(new, encoding="utf-8")
 
 
 def _ok(systems: dict[str, Any]) -> dict[str, Any]:

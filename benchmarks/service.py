@@ -54,7 +54,7 @@ import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from importlib import metadata, util
+from importlib import util
 from pathlib import Path
 from typing import Any, Callable
 
@@ -65,8 +65,8 @@ from loadgen import (HOST, OPEN_LOOP_DRAIN_S, OPEN_LOOP_MAX_BACKLOG_S,  # noqa: 
                      OPEN_LOOP_MAX_CONNECTIONS, WRK_SCRIPT, Connection, closed_loop_py,
                      closed_loop_wrk, http_request, one_request, open_loop, percentile,
                      summary_ms, wrk_version)
-from render import _table  # noqa: E402
-from run import _command, _cpu_model, _git  # noqa: E402
+from render import _table, put_section  # noqa: E402
+from run import _command, _cpu_model, _git, _version  # noqa: E402
 
 # Issue 6's targets on a 2-core machine. They are read for the server with TARGET_WORKERS
 # processes and, for the closed loop, at TARGET_CONNECTIONS (the other rows are shown beside
@@ -139,13 +139,6 @@ def load_avg() -> float:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def read_texts(data: Path | None) -> tuple[list[str], str]:
@@ -715,18 +708,6 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def put_section(path: Path, text: str) -> None:
-    """Replace the "## Service" section of ``path`` (or append it)."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = old.find("\n## Service (")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start + 1] + text + ("" if end < 0 else "\n" + old[end + 1:])
-    path.write_text(new, encoding="utf-8")
-
-
 # -- main ---------------------------------------------------------------------------------
 
 def _list(value: str, cast: Callable[[str], Any]) -> list[Any]:
@@ -864,7 +845,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results)
     print(text, end="")
     if args.results:
-        put_section(args.results, text)
+        put_section(args.results, "Service", text)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 1 if results["failures"] else 0
