@@ -73,6 +73,19 @@ class BatchReport:
                 "seconds": round(self.seconds, 3),
                 "summary": self.summary.to_dict()}
 
+    def begin(self, jobdir: JobDir, job: dict[str, Any], *, restart: bool,
+              started: float) -> bool:
+        """Start or resume ``job`` in ``jobdir``. True when an earlier run had finished it:
+        this report then holds that run's summary and there is nothing left to do."""
+        self.resumed = jobdir.start(job, restart=restart)
+        self.redone = jobdir.redone
+        if not (self.resumed and jobdir.finished()):
+            return False
+        self.summary = jobdir.saved_summary()
+        self.parts_skipped = self.summary.parts
+        self.seconds = time.monotonic() - started
+        return True
+
 
 def default_workers() -> int:
     """The cores this process may use."""
@@ -182,12 +195,7 @@ def run_local(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
            "analyzer": spec.identity()}
     report = BatchReport(Path(output), inputs, BatchSummary(), workers=workers)
     with JobDir(output) as jobdir:
-        report.resumed = jobdir.start(job, restart=restart)
-        report.redone = jobdir.redone
-        if report.resumed and jobdir.finished():
-            report.summary = jobdir.saved_summary()
-            report.parts_skipped = report.summary.parts
-            report.seconds = time.monotonic() - started
+        if report.begin(jobdir, job, restart=restart, started=started):
             return report
         jobdir.unfinish()
         done = jobdir.done_parts()

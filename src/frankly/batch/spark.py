@@ -207,12 +207,7 @@ def run_spark(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
            "analyzer": spec.identity()}
     report = BatchReport(Path(output), inputs, BatchSummary(), engine="spark")
     with JobDir(output) as jobdir:
-        report.resumed = jobdir.start(job, restart=restart)
-        report.redone = jobdir.redone
-        if report.resumed and jobdir.finished():
-            report.summary = jobdir.saved_summary()
-            report.parts_skipped = report.summary.parts
-            report.seconds = time.monotonic() - started
+        if report.begin(jobdir, job, restart=restart, started=started):
             return report
         jobdir.clear_output()  # an unfinished earlier run: its parts go, Spark starts over
         spark, made = session(master, progress)
