@@ -8,7 +8,6 @@ package (pip install playwright; no browser download is needed, it drives Debian
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -17,17 +16,14 @@ from typing import Any, Iterator
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("the browser tests need Chromium: install Debian's chromium "
-                "(apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the browser tests drive Chromium with "
-                    "Playwright: pip install playwright (the 'test' extra has it)")
+from browser import INK, chromium, require_browser
+
+require_browser()
 pytest.importorskip("jinja2")
 pytest.importorskip("uvicorn")
 
 import uvicorn  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 import frankly  # noqa: E402
 from dashboard_seed import BRAND_PAYLOAD, PAYLOAD_TEXT, SCRIPT, TOP_URGENT, seed  # noqa: E402
@@ -37,8 +33,6 @@ from frankly.store import open_store  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Each page and the canvases it must draw.
 PAGES = {"overview": ("/", ["chart-volume", "chart-shares"]),
          "aspects": ("/aspects", ["chart-aspects"]),
@@ -87,10 +81,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Watched:
@@ -128,17 +120,6 @@ def log_in(tab: Watched, server: Server, scope: str = "write", then: str = "/") 
     page.wait_for_load_state()
     assert "/login" not in page.url
     return page
-
-
-INK = """(id) => {
-  const canvas = document.getElementById(id);
-  if (!canvas || !Chart.getChart(canvas)) return -1;
-  const {width, height} = canvas;
-  const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-  let inked = 0;
-  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
-  return inked;
-}"""
 
 
 def test_each_page_loads_draws_its_charts_and_is_screenshotted(

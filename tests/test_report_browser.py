@@ -9,47 +9,28 @@ package (pip install playwright; no browser download is needed, it drives Debian
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("the browser tests need Chromium: install Debian's chromium "
-                "(apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api", reason="the browser tests drive Chromium with "
-                    "Playwright: pip install playwright (the 'test' extra has it)")
+from browser import INK, chromium, require_browser
+
+require_browser()
 pytest.importorskip("jinja2")
 pytest.importorskip("sqlalchemy")
 
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 import report_data as rd  # noqa: E402
 from frankly.dashboard.report import write_report  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-INK = """(id) => {
-  const canvas = document.getElementById(id);
-  if (!canvas || !Chart.getChart(canvas)) return -1;
-  const {width, height} = canvas;
-  const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-  let inked = 0;
-  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
-  return inked;
-}"""
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Opened:
