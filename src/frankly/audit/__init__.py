@@ -20,8 +20,9 @@ A section whose data is not given is skipped, and the report says so.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from frankly.audit.bias import (ALPHA, MAX_FLIP_RATE, MAX_MEAN_DIFFERENCE, analyzer_scorer,
                                 bias_audit, default_eec_path, read_eec)
@@ -111,8 +112,14 @@ def run_audit(model: Any = "accurate", *, eec: str | Path | None = None,
     dev = load_dev(data) if data is not None else None
     probe_list = load_probes(probes)
 
-    def bar(label: str, total: int) -> ProgressBar | None:
-        return progress(label, total) if progress is not None else None
+    @contextmanager
+    def bar(label: str, total: int) -> Iterator[ProgressBar | None]:
+        b = progress(label, total) if progress is not None else None
+        try:
+            yield b
+        finally:
+            if b is not None:
+                b.close()
 
     audit: dict[str, Any] = {
         "model": {"id": model_id, "name": model_short_name(source, model_id),
@@ -124,29 +131,17 @@ def run_audit(model: Any = "accurate", *, eec: str | Path | None = None,
         audit["bias"] = {"skipped": "no Equity Evaluation Corpus given (--eec FILE, or "
                                     "--data DIR holding equity-evaluation-corpus/)"}
     else:
-        b = bar("bias: scoring the corpus", len(eec_rows))
-        try:
+        with bar("bias: scoring the corpus", len(eec_rows)) as b:
             audit["bias"] = bias_audit(eec_rows, analyzer_scorer(analyzer, progress=b))
-        finally:
-            if b is not None:
-                b.close()
         audit["bias"]["source"] = str(eec_path)
-    b = bar("robustness: probes", len(probe_list))
-    try:
+    with bar("robustness: probes", len(probe_list)) as b:
         audit["robustness"] = robustness_audit(analyzer, probe_list, progress=b)
-    finally:
-        if b is not None:
-            b.close()
     if dev is None:
         audit["calibration"] = {"skipped": "no dev data given (--data DIR holding "
                                            "tweeteval-sentiment/)"}
     else:
-        b = bar("calibration: dev data", len(dev))
-        try:
+        with bar("calibration: dev data", len(dev)) as b:
             audit["calibration"] = calibration_audit(analyzer, dev, progress=b)
-        finally:
-            if b is not None:
-                b.close()
     audit["targets"] = target_rows(audit)
     return audit
 

@@ -9,10 +9,9 @@ import shutil
 import sys
 from typing import IO, Any
 
-from frankly.cli.common import (Progress, UsageError, add_analysis_options,
-                                add_format_option, add_model_option, add_progress_option,
-                                analyzer_options, build_analyzer, positive_int,
-                                want_progress)
+from frankly.cli.common import (Progress, UsageError, add_analysis_options, add_format_option,
+                                add_model_option, add_progress_option, add_subject_kind_option,
+                                analyzer_options, build_analyzer, positive_int, want_progress)
 
 EXAMPLES = """\
 examples:
@@ -68,10 +67,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_subject_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--subject-kind", default="unknown",
-                        choices=("customer", "employee", "student", "unknown"),
-                        help="who wrote the texts (default: unknown); for employees and "
-                             "students only aggregates are given (see the use policy)")
+    add_subject_kind_option(parser, protected="for employees and students only aggregates "
+                            "are given")
     parser.add_argument("--subject-column", metavar="COLUMN",
                         help="column of --input naming who wrote each row (an id), to count "
                              "distinct people for aggregates")

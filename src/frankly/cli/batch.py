@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from frankly.cli.common import (Progress, UsageError, add_analysis_options, add_format_option,
-                                add_model_option, add_progress_option, positive_int,
-                                want_progress)
+                                add_model_option, add_progress_option, add_subject_kind_option,
+                                positive_int, want_progress)
 
 EXAMPLES = """\
 examples:
@@ -66,10 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true",
                    help="print the report as JSON instead of the summary")
     add_progress_option(p)
-    p.add_argument("--subject-kind", default="unknown",
-                   choices=("customer", "employee", "student", "unknown"),
-                   help="who wrote the texts (default: unknown); per-text results about "
-                        "employees or students are refused (see the use policy)")
+    add_subject_kind_option(p, protected="per-text results about employees or students "
+                            "are refused")
     p.set_defaults(run=run)
 
 

@@ -45,6 +45,17 @@ def add_model_option(parser: argparse.ArgumentParser, default: str = "accurate")
                              f"(default: {default})")
 
 
+def add_subject_kind_option(parser: argparse.ArgumentParser, who: str = "the texts",
+                            protected: str = "") -> None:
+    """--subject-kind: customer, employee, student or unknown (frankly.policy);
+    ``protected`` says what the command does for employees and students."""
+    from frankly.policy import SUBJECT_KINDS
+
+    parser.add_argument("--subject-kind", default="unknown", choices=SUBJECT_KINDS,
+                        help=f"who wrote {who} (default: unknown)"
+                             + (f"; {protected} (see the use policy)" if protected else ""))
+
+
 def add_analysis_options(parser: argparse.ArgumentParser, evidence: bool = True,
                          urgency: bool = False) -> None:
     """--terms (and --evidence/--no-evidence, --urgency/--no-urgency, --urgency-phrases):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from frankly.cli.common import (Progress, UsageError, add_format_option, add_progress_option,
-                                positive_int, want_progress)
+                                add_subject_kind_option, positive_int, want_progress)
 
 EXAMPLES = """\
 examples:
@@ -65,10 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="replace personal data in the texts shown (e-mail addresses, phone "
                         "numbers, cards, IBANs, IPs, URLs with secrets) by placeholders such "
                         "as [EMAIL] (default: on; --no-redact shows texts as they are)")
-    p.add_argument("--subject-kind", default="unknown",
-                   choices=("customer", "employee", "student", "unknown"),
-                   help="who wrote the texts (default: unknown); for employees and students "
-                        "the report holds aggregates only (see the use policy)")
+    add_subject_kind_option(p, protected="for employees and students the report holds "
+                            "aggregates only")
     p.add_argument("--subject-column", metavar="COLUMN",
                    help="column naming who wrote each row (an id), to count distinct people "
                         "(needed for employees and students)")

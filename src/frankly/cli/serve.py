@@ -10,7 +10,8 @@ import time
 from typing import Any
 
 from frankly.cli.common import (Progress, UsageError, add_format_option, add_model_option,
-                                add_progress_option, err, positive_int, want_progress)
+                                add_progress_option, add_subject_kind_option, err, positive_int,
+                                want_progress)
 
 SERVE_EXAMPLES = """\
 examples:
@@ -99,9 +100,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help=f"column holding each row's {name.replace('created', 'created_at')}")
     i.add_argument("--source", help="source of every row (when there is no --source-column)")
     i.add_argument("--brand", help="brand of every row (when there is no --brand-column)")
-    i.add_argument("--subject-kind", default="unknown",
-                   choices=("customer", "employee", "student", "unknown"),
-                   help="who wrote the rows (default: unknown)")
+    add_subject_kind_option(i, who="the rows")
     _add_store_options(i)
     add_model_option_optional(i)
     add_progress_option(i)

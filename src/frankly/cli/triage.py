@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from frankly.cli.common import (Progress, UsageError, add_format_option, add_model_option,
-                                add_progress_option, add_urgency_options, positive_int,
-                                want_progress)
+                                add_progress_option, add_subject_kind_option, add_urgency_options,
+                                positive_int, want_progress)
 
 EXAMPLES = """\
 examples:
@@ -85,10 +85,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="texts per model call (default: 64)")
     add_progress_option(p)
-    p.add_argument("--subject-kind", default="unknown",
-                   choices=("customer", "employee", "student", "unknown"),
-                   help="who wrote the messages (default: unknown); a per-message queue "
-                        "about employees or students is refused (see the use policy)")
+    add_subject_kind_option(p, who="the messages", protected="a per-message queue about "
+                            "employees or students is refused")
     p.set_defaults(run=run, output=None, output_format=None)
 
 
