@@ -110,8 +110,7 @@ class Ingestor:
             raise InputError(f"text must be a string, got {type(item.text).__name__}")
         limit = self.settings.max_chars_per_text
         if len(item.text) > limit:
-            raise InputError(f"text has {len(item.text):,} characters, the limit is "
-                             f"{limit:,}: split it into parts (one per message or section)")
+            raise InputError(too_long(item.text, limit))
         _check_storable(item.text, "text")
         for name, bound in (("item_id", MAX_ITEM_ID_CHARS), ("source", MAX_FIELD_CHARS),
                             ("brand", MAX_FIELD_CHARS), ("subject_id", MAX_FIELD_CHARS)):
@@ -158,6 +157,12 @@ class Ingestor:
             metadata=redact_value(dict(item.metadata), handles=settings.redact_handles,
                                   region=settings.phone_region),
             analysis=stored_analysis(result, redaction, keep_text=settings.store_text))
+
+
+def too_long(text: str, limit: int) -> str:
+    """What to say of a text over the service's length limit (never cut silently)."""
+    return (f"text has {len(text):,} characters, the limit is {limit:,}: split it into "
+            f"parts (one per message or section)")
 
 
 def stored_analysis(result: Result, redaction: Redaction, *, keep_text: bool) -> dict[str, Any]:

@@ -93,9 +93,9 @@ class KeyRing:
         key's last-used time), so the service calls it in a worker thread."""
         secret = _secret(header)
         now = time.monotonic()
-        cached = self._cache.get(secret)
-        if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
-            caller = cached[1]
+        entry = self._fresh(self._cache, secret, now)
+        if entry is not None:
+            caller = entry[1]
         else:
             caller = self._lookup(secret)
             if len(self._cache) > 10_000:  # bounded: guessed keys must not grow it forever
@@ -103,7 +103,7 @@ class KeyRing:
             self._cache[secret] = (now, caller)
         if caller is None:
             raise AuthError(UNKNOWN_KEY)
-        if now - self._touched.get(caller.key_id, -TOUCH_EVERY_SECONDS) >= TOUCH_EVERY_SECONDS:
+        if self._touch_due(caller, now):
             self._touched[caller.key_id] = now
             try:
                 self.store.touch_key(caller.key_id)
@@ -116,17 +116,23 @@ class KeyRing:
         no last-used time due), else None: then call :meth:`authenticate`. Raises AuthError
         as it does. Cheap enough for the event loop, which saves a busy client a hop to a
         worker thread per request."""
-        secret = _secret(header)
         now = time.monotonic()
-        cached = self._cache.get(secret)
-        if cached is None or now - cached[0] >= KEY_CACHE_SECONDS:
+        entry = self._fresh(self._cache, _secret(header), now)
+        if entry is None:
             return None
-        caller = cached[1]
+        caller = entry[1]
         if caller is None:
             raise AuthError(UNKNOWN_KEY)
-        if now - self._touched.get(caller.key_id, -TOUCH_EVERY_SECONDS) >= TOUCH_EVERY_SECONDS:
-            return None
-        return caller
+        return None if self._touch_due(caller, now) else caller
+
+    @staticmethod
+    def _fresh(cache: dict[str, tuple[float, Caller | None]], key: str,
+               now: float) -> tuple[float, Caller | None] | None:
+        entry = cache.get(key)
+        return entry if entry is not None and now - entry[0] < KEY_CACHE_SECONDS else None
+
+    def _touch_due(self, caller: Caller, now: float) -> bool:
+        return now - self._touched.get(caller.key_id, -TOUCH_EVERY_SECONDS) >= TOUCH_EVERY_SECONDS
 
     def by_id(self, key_id: str) -> Caller | None:
         """The caller of the active key ``key_id`` (a dashboard session names its key by
@@ -134,9 +140,9 @@ class KeyRing:
         revoked key ends its sessions within ``KEY_CACHE_SECONDS``. May read the store:
         call it in a worker thread unless :meth:`cached_by_id` has the answer."""
         now = time.monotonic()
-        cached = self._by_id.get(key_id)
-        if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
+        entry = self._fresh(self._by_id, key_id, now)
+        if entry is not None:
+            return entry[1]
         key: Any = self.store.get_key(key_id)
         caller = None if key is None or not key.active else self._caller(key)
         if len(self._by_id) > 10_000:
@@ -146,10 +152,8 @@ class KeyRing:
 
     def cached_by_id(self, key_id: str) -> tuple[bool, Caller | None]:
         """``(True, caller or None)`` when a fresh cache entry answers for ``key_id``."""
-        cached = self._by_id.get(key_id)
-        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
-            return True, cached[1]
-        return False, None
+        entry = self._fresh(self._by_id, key_id, time.monotonic())
+        return (True, entry[1]) if entry is not None else (False, None)
 
     def forget(self) -> None:
         """Drop every cached key (the next request reads the store)."""

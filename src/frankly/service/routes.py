@@ -137,12 +137,13 @@ async def analyze(body: AnalyzeRequest, request: Request, caller: Reader) -> Any
 
 
 def _too_long(text: str, limit: int, model: str) -> dict[str, Any]:
-    message = (f"text has {len(text):,} characters, the limit is {limit:,}: split it into "
-               f"parts")
-    return {"text": text, "label": "neutral",
-            "scores": {"negative": 0.0, "neutral": 1.0, "positive": 0.0}, "confidence": 1.0,
-            "needs_review": True, "review_reason": message, "error": message, "model": model,
-            "language": None, "sentences": [], "evidence": [], "urgency": None, "aspects": []}
+    from frankly.analyzer import EMPTY_SCORES
+    from frankly.ingest import too_long
+    from frankly.result import Result
+
+    message = too_long(text, limit)
+    return Result(text=text, label="neutral", scores=EMPTY_SCORES, model=model,
+                  needs_review=True, review_reason=message, error=message).to_dict()
 
 
 @router.post("/v1/feedback", response_model=FeedbackResponse, tags=["feedback"],
