@@ -37,6 +37,7 @@ from frankly.store.records import (ITEM_ORDERS, MAX_PAGE, ApiKey, AuditEntry, In
 # SQLite waits this long for another writer's lock before giving up: a 500-item ingest
 # commits in tens of milliseconds, so 30 s only runs out when something is badly stuck.
 BUSY_TIMEOUT_MS = 30_000
+WAL_RETRY_SECONDS = 0.02  # between tries to switch a new file to WAL (see _wal)
 # A key's last_used_at is written at most this often: a write per request would put an
 # fsync on every read; to the minute is what an operator looks at.
 TOUCH_EVERY_S = 60.0
@@ -105,10 +106,28 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
+    _wal(cursor)  # readers never wait for the writer
     cursor.execute("PRAGMA synchronous = FULL")  # an acknowledged ingest survives power loss
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """Switch to WAL, waiting like busy_timeout would: on a new file another process may
+    hold the lock (creating or migrating it), and SQLite answers this pragma "database is
+    locked" at once instead of calling the busy handler (two processes opening one new
+    database at once failed now and then)."""
+    import sqlite3
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
