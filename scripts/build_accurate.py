@@ -31,7 +31,8 @@ from frankly.training.package import (DEFAULT_LIMITS, CardInfo, finalize_model,
                                       prior_adjustment)
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "accurate"
-VERSION = "1.2.0"  # 1.1: token_logits output (evidence, sentence scores); 1.2: aspect heads
+VERSION = "1.3.0"  # 1.1: token_logits output (evidence, sentence scores); 1.2: aspect heads;
+# 1.3: counterfactual distillation (names and gender words carry no sentiment)
 WINDOW = TRANSFORMER_WINDOW
 MAX_QUANT_LOSS = 0.01  # quantise only if val macro-recall drops by less than one point
 MIN_BATCH_AGREEMENT = 1.0  # ... and no label depends on the batch a text is in
@@ -174,7 +175,8 @@ def main() -> None:
                    card=CardInfo(
         title="Frankly accurate",
         summary=_blend_summary(run, precision, recall_of(Path(run["blend"]["sentiment"]).parent))
-        if run.get("blend") else (
+        if run.get("blend") else _debias_summary(run, epoch, history, precision)
+        if run.get("debias") else (
                  "all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment, mean pooling "
                  "and a linear head, "
                  + (f"the average of the weights of {len(run['soup'])} last-stage runs from "
@@ -229,6 +231,29 @@ def _blend_summary(run: dict, precision: str, before: float) -> str:
             f"(WiSE-FT), which kept most of the sentiment (the soup's TweetEval val macro-recall: "
             f"{before:.3f}) and extracted aspects better than either end. Exported to ONNX "
             f"(opset 17) and {precision}. Reads up to {WINDOW} tokens at a time.")
+
+
+def _debias_summary(run: dict, epoch: int, history: list[dict], precision: str) -> str:
+    """The card's first paragraph for a model taught name and gender invariance
+    (scripts/debias_accurate.py) from an earlier state."""
+    d = run["debias"]
+    h = next(h for h in history if h["epoch"] == epoch)
+    return (f"all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment (mean pooling and "
+            f"a linear head) and for aspects (two per-token heads, see Aspects below), then "
+            f"taught that a person's first name or gender words carry no sentiment: "
+            f"starting from {run['init']} (frankly-accurate 1.2.0), {h['step']} steps of "
+            f"counterfactual distillation (`scripts/debias_accurate.py`, AdamW lr "
+            f"{run['lr']}): each batch holds {d['plain']} training texts, which keep the "
+            f"1.2.0 model's own scores, and {d['groups']} groups of variants of one text "
+            f"(gender words swapped, or other first names; {d['variant_groups']} groups from "
+            f"the training texts and our own sentence frames, with {d['training_names']} "
+            f"first names we wrote, none of them a name of the Equity Evaluation Corpus), "
+            f"each variant taught the group's mean score, plus a penalty on the spread of "
+            f"the logits within a group; every token's aspect logits are held to 1.2.0's. "
+            f"Chosen on our own bias dev set ({d['dev_names']} held-out names and "
+            f"{d['dev_frames']} held-out frames) among checkpoints within half a point of "
+            f"1.2.0's TweetEval val macro-recall. Exported to ONNX (opset 17) and "
+            f"{precision}. Reads up to {WINDOW} tokens at a time.")
 
 
 def _aspect_training(run: dict) -> str | None:

@@ -314,3 +314,21 @@ def test_the_committed_docs_were_generated_with_every_section():
         text = path.read_text(encoding="utf-8")
         assert "Equity Evaluation Corpus (Kiritchenko" in text  # measured, not skipped
         assert "expected calibration error" in text
+
+
+def test_each_release_keeps_one_history_row_and_the_card_shows_them_all(fast_audit, tmp_path):
+    import copy
+
+    from frankly.audit.docs import HISTORY_FILE, write_docs
+
+    older = copy.deepcopy(fast_audit)
+    older["model"]["id"] = "frankly-fast 0.9.0"
+    older["bias"]["flips"]["names"]["rate"] = 0.125
+    write_docs([older], tmp_path)
+    write_docs([fast_audit], tmp_path)
+    write_docs([fast_audit], tmp_path)  # the same release measured again: still one row
+    history = json.loads((tmp_path / HISTORY_FILE).read_text(encoding="utf-8"))
+    assert [e["id"] for e in history] == ["frankly-fast 0.9.0", fast_audit["model"]["id"]]
+    card = (tmp_path / "model-card-fast.md").read_text(encoding="utf-8")
+    assert "Across releases" in card and "`frankly-fast 0.9.0`" in card and "12.50%" in card
+    assert f"`{fast_audit['model']['id']}`" in card

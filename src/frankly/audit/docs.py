@@ -256,8 +256,58 @@ def _limits(audit: dict[str, Any], config: dict[str, Any], shipped: list[str],
     return [f"- {item}" for item in limits] + [""]
 
 
-def model_card(audit: dict[str, Any], benchmarks: Path | None = None) -> str:
-    """The Markdown model card of one audited model."""
+HISTORY_FILE = "audit-history.json"
+
+
+def history_entry(audit: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of one audit, as ``docs/audit-history.json`` keeps them."""
+    bias = audit["bias"]
+    entry: dict[str, Any] = {"model": audit["model"]["name"], "id": audit["model"]["id"],
+                             "probes": audit["robustness"]["overall"]["rate"]}
+    if "skipped" not in bias:
+        for axis, a in bias["axes"].items():
+            entry[axis] = {"mean_difference": a["overall"]["mean_difference"],
+                           "p_value": a["overall"]["p_value"],
+                           "significant_breakdowns": len(a["significant_breakdowns"]),
+                           "breakdowns": a["family_size"] - 1}
+        entry["name_flips"] = bias["flips"]["names"]["rate"]
+    return entry
+
+
+def update_history(history: list[dict[str, Any]], audits: Sequence[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """``history`` with each audit's entry replacing any earlier one of the same model id
+    (a release measured again keeps one row; a new release adds one)."""
+    out = list(history)
+    for audit in audits:
+        entry = history_entry(audit)
+        out = [e for e in out if e["id"] != entry["id"]] + [entry]
+    return out
+
+
+def _history_lines(history: Sequence[dict[str, Any]], name: str) -> list[str]:
+    rows = [e for e in history if e["model"] == name and "gender" in e]
+    if len(rows) < 2:
+        return []
+
+    def diff(e: dict[str, Any], axis: str) -> str:
+        a = e[axis]
+        return (f"{fmt_d(a['mean_difference'])} (p {fmt_p(a['p_value'])}; "
+                f"{a['significant_breakdowns']} of {a['breakdowns']} breakdowns significant)")
+    out = ["Across releases (each release audited the same way when it was built; the "
+           "earlier rows are kept in `docs/audit-history.json`):", ""]
+    out += _table(["Release", "Female - male", "African-Am. - European-Am. names",
+                   "Name flips", "Probes passed"],
+                  [[f"`{e['id']}`", diff(e, "gender"), diff(e, "race"),
+                    fmt_pct(e["name_flips"], 2), fmt_pct(e["probes"])] for e in rows],
+                  "lllrr")
+    return out
+
+
+def model_card(audit: dict[str, Any], benchmarks: Path | None = None,
+               history: Sequence[dict[str, Any]] = ()) -> str:
+    """The Markdown model card of one audited model (``history``: earlier releases' audit
+    numbers, see :func:`update_history`)."""
     name = audit["model"]["name"]
     model_id = audit["model"]["id"]
     path, config = _model_info(audit)
@@ -279,6 +329,7 @@ def model_card(audit: dict[str, Any], benchmarks: Path | None = None) -> str:
     lines += ["## Calibration and needs_review", ""]
     lines += _calibration_lines(audit["calibration"], config)
     lines += ["## Bias", ""] + _bias_lines(audit["bias"])
+    lines += _history_lines(history, name)
     lines += ["## Robustness", ""] + _robustness_lines(audit["robustness"])
     lines += ["## Targets", ""]
     lines += _table(["Target", "Goal", "Measured", "Status"],
@@ -408,10 +459,16 @@ def write_docs(audits: Sequence[dict[str, Any]], docs_dir: str | Path,
     if benchmarks is None:
         benchmarks = docs.resolve().parent / "benchmarks" / "results.json"
     written = []
+    history_path = docs / HISTORY_FILE
+    history = update_history(
+        json.loads(history_path.read_text(encoding="utf-8")) if history_path.is_file() else [],
+        audits)
+    history_path.write_text(json.dumps(history, indent=2) + "\n", encoding="utf-8")
+    written.append(history_path)
     for audit in audits:
         name = re.sub(r"[^A-Za-z0-9_.-]", "-", audit["model"]["name"])
         path = docs / f"model-card-{name}.md"
-        path.write_text(model_card(audit, benchmarks), encoding="utf-8")
+        path.write_text(model_card(audit, benchmarks, history), encoding="utf-8")
         written.append(path)
     path = docs / "TRANSPARENCY.md"
     path.write_text(transparency_note(audits, benchmarks), encoding="utf-8")
