@@ -221,6 +221,8 @@ def test_cli_summary_progress_and_json(tmp_path, capsys):
 @pytest.mark.parametrize("argv, needle", [
     (["--engine", "spark", "-w", "2"], "--workers and --chunk-rows are for --engine local"),
     (["--master", "local[2]"], "--master is for --engine spark"),
+    (["--spark-conf", "spark.driver.memory=1g"], "--spark-conf is for --engine spark"),
+    (["--engine", "spark", "--spark-conf", "spark.driver.memory"], "expected KEY=VALUE"),
     (["--subject-kind", "employee"], "Refused for employees"),
     (["-t", "body"], "has no column 'body'"),
 ])

@@ -109,8 +109,10 @@ class _Scorer:
 
 # -- frankly batch --engine spark ----------------------------------------------------------
 
-def session(master: str, progress: bool = False) -> tuple[Any, bool]:
-    """The active SparkSession, or a new one on ``master`` (True when made here)."""
+def session(master: str, progress: bool = False, conf: dict[str, str] | None = None
+            ) -> tuple[Any, bool]:
+    """The active SparkSession, or a new one on ``master`` with the settings ``conf``
+    (True when made here; an active session keeps its own settings)."""
     sql = _pyspark()
     active = sql.SparkSession.getActiveSession()
     if active is not None:
@@ -118,6 +120,8 @@ def session(master: str, progress: bool = False) -> tuple[Any, bool]:
     builder = (sql.SparkSession.builder.master(master).appName("frankly batch")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", str(progress).lower()))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     # Spark's Python workers must run this interpreter, whose packages include frankly;
     # pyspark reads the variable alone (its spark.pyspark.python is spark-submit's).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -189,7 +193,7 @@ def read_inputs(spark: Any, inputs: list[Any]) -> Any:
 def run_spark(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
               text_column: str = "text", input_format: str | None = None,
               master: str = "local[*]", batch_size: int = 64, restart: bool = False,
-              progress: bool = False) -> Any:
+              progress: bool = False, conf: dict[str, str] | None = None) -> Any:
     """``frankly batch --engine spark``: score ``inputs`` into the local folder ``output``.
 
     Spark retries a failed task itself; a job whose driver was killed is run again from
@@ -210,7 +214,7 @@ def run_spark(inputs: list[Path], output: str | Path, spec: AnalyzerSpec, *,
         if report.begin(jobdir, job, restart=restart, started=started):
             return report
         jobdir.clear_output()  # an unfinished earlier run: its parts go, Spark starts over
-        spark, made = session(master, progress)
+        spark, made = session(master, progress, conf)
         try:
             df = read_inputs(spark, found)
             cores = spark.sparkContext.defaultParallelism

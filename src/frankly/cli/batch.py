@@ -56,6 +56,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "the number of cores; 1 scores in this process)")
     p.add_argument("--master", default="local[*]", metavar="URL",
                    help="spark engine: the Spark master (default: local[*])")
+    p.add_argument("--spark-conf", action="append", type=_spark_setting, default=[],
+                   metavar="KEY=VALUE",
+                   help="spark engine: a Spark setting for the session this command starts, "
+                        "such as spark.driver.memory=2g (repeat for several)")
     p.add_argument("--chunk-rows", type=positive_int, metavar="N",
                    help="local engine: rows per part (default: about 1/16 of the input, "
                         "256 to 4,096)")
@@ -69,6 +73,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_subject_kind_option(p, protected="per-text results about employees or students "
                             "are refused")
     p.set_defaults(run=run)
+
+
+def _spark_setting(value: str) -> tuple[str, str]:
+    key, sep, setting = value.partition("=")
+    if not sep or not key.strip() or not setting.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE such as spark.driver.memory=2g, "
+                                         f"got {value!r}")
+    return key.strip(), setting.strip()
 
 
 def spec_from_args(args: argparse.Namespace) -> Any:
@@ -92,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
                          "cores come from --master")
     if args.engine == "local" and args.master != "local[*]":
         raise UsageError("--master is for --engine spark")
+    if args.engine == "local" and args.spark_conf:
+        raise UsageError("--spark-conf is for --engine spark")
     spec = spec_from_args(args)
     output = Path(args.output)
     inputs = resolve_inputs(args.input, args.format, exclude=output)
@@ -102,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         report = run_spark(inputs, output, spec, text_column=args.text_column,
                            input_format=args.format, master=args.master,
                            batch_size=args.batch_size, restart=args.restart,
-                           progress=show_bar)
+                           progress=show_bar, conf=dict(args.spark_conf))
     else:
         from frankly.batch.local import run_local
 
