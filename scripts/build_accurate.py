@@ -235,24 +235,39 @@ def _blend_summary(run: dict, precision: str, before: float) -> str:
 
 def _debias_summary(run: dict, epoch: int, history: list[dict], precision: str) -> str:
     """The card's first paragraph for a model taught name and gender invariance
-    (scripts/debias_accurate.py) from an earlier state."""
-    d = run["debias"]
-    h = next(h for h in history if h["epoch"] == epoch)
+    (scripts/debias_accurate.py) from an earlier state, or a soup of such runs."""
+    parts = run.get("soup") or [dict(run, state=f"epoch-{epoch}/state.pt")]
+    described = []
+    for part in parts:
+        d = part["debias"]
+        state = Path(part["state"])
+        if run.get("soup"):
+            part_history = json.loads((state.parents[1] / "history.json").read_text())
+        else:
+            part_history = history
+        step = next(h["step"] for h in part_history
+                    if f"epoch-{h['epoch']}" == state.parent.name)
+        described.append(f"{step} steps with {d['plain']} training texts and {d['groups']} "
+                         f"variant groups per batch (AdamW lr {part['lr']}, spread weight "
+                         f"{d['spread']}, aspect-logit weight {d['tokens']})")
+    soup = (f"the average of the weights of {len(parts)} such runs (a model soup: "
+            + "; ".join(described) + ")") if run.get("soup") else described[0]
+    d = parts[0]["debias"]
     return (f"all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment (mean pooling and "
             f"a linear head) and for aspects (two per-token heads, see Aspects below), then "
             f"taught that a person's first name or gender words carry no sentiment: "
-            f"starting from {run['init']} (frankly-accurate 1.2.0), {h['step']} steps of "
-            f"counterfactual distillation (`scripts/debias_accurate.py`, AdamW lr "
-            f"{run['lr']}): each batch holds {d['plain']} training texts, which keep the "
-            f"1.2.0 model's own scores, and {d['groups']} groups of variants of one text "
+            f"starting from {run['init']} (frankly-accurate 1.2.0), counterfactual "
+            f"distillation (`scripts/debias_accurate.py`): each batch holds training texts, "
+            f"which keep the 1.2.0 model's own scores, and groups of variants of one text "
             f"(gender words swapped, or other first names; {d['variant_groups']} groups from "
             f"the training texts and our own sentence frames, with {d['training_names']} "
             f"first names we wrote, none of them a name of the Equity Evaluation Corpus), "
             f"each variant taught the group's mean score, plus a penalty on the spread of "
             f"the logits within a group; every token's aspect logits are held to 1.2.0's. "
-            f"Chosen on our own bias dev set ({d['dev_names']} held-out names and "
-            f"{d['dev_frames']} held-out frames) among checkpoints within half a point of "
-            f"1.2.0's TweetEval val macro-recall. Exported to ONNX (opset 17) and "
+            f"Shipped: {soup}. Chosen on our own bias dev set ({d['dev_names']} held-out "
+            f"names and {d['dev_frames']} held-out frames: fewest name flips) among "
+            f"checkpoints within half a point of 1.2.0's TweetEval val macro-recall and a "
+            f"point of its aspect extraction F1. Exported to ONNX (opset 17) and "
             f"{precision}. Reads up to {WINDOW} tokens at a time.")
 
 

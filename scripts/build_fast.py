@@ -27,7 +27,8 @@ from frankly.training.data import (LABELS, load_dev_sets, load_written_feedback,
 from frankly.training.package import CardInfo, finalize_model
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "fast"
-VERSION = "1.2.0"  # 1.2: our written feedback in the mix, distilled from accurate 1.1
+VERSION = "1.3.0"  # 1.2: our written feedback in the mix, distilled from accurate 1.1;
+# 1.3: with counterfactual variants (names, gender words) of the mix
 # Copies of training-data/written-feedback.tsv in the mix (as in the accurate model's last
 # stage): a few thousand rows among ~90,000 that teach review phrasing and negation.
 WRITTEN_REPEATS = 4
@@ -106,8 +107,10 @@ def main() -> None:
     texts, labels = [t for t, _ in train], [y for _, y in train]
     onehot = np.eye(len(LABELS))[[LABELS.index(y) for y in labels]]
     teacher = teacher_probs(texts, args.cache)
+    n_mix = len(texts)
     texts, labels, teacher, onehot = counterfactual_rows(texts, labels, teacher, onehot,
                                                          args.cache)
+    added = len(texts) - n_mix
     targets = (1 - TEACHER_WEIGHT) * onehot + TEACHER_WEIGHT * teacher
     model = train_fast(texts, labels, config, epochs=8, lr=0.1, soft_targets=targets)
     if args.out.exists():
@@ -124,7 +127,11 @@ def main() -> None:
         training_data=training_data_card(None) + (
             [f"{len(load_written_feedback())} customer-feedback sentences written by the "
              f"Frankly team (training-data/written-feedback.tsv; ours, Apache-2.0), "
-             f"{args.written} copies in the mix."] if args.written else []),
+             f"{args.written} copies in the mix."] if args.written else []) + [
+            f"Counterfactual variants written by us (frankly.training.counterfactual; "
+            f"{len(cf.names())} first names, none of them a name of the Equity Evaluation "
+            f"Corpus, gender word swaps and our sentence frames): {added:,} rows, each with "
+            f"the mean of the accurate model's probabilities over its group of variants."],
         rebuild=("`python scripts/build_fast.py --data ../shared/data` (about 10 minutes, "
                  "after the accurate model is built), then `python "
                  "scripts/set_mixed_threshold.py src/frankly/resources/models/fast --data "

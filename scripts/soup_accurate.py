@@ -4,9 +4,11 @@ al. 2022) into a work folder that build_accurate.py can export.
     python scripts/soup_accurate.py --data ../shared/data --out build/accurate-soup \\
         build/accurate-s4/epoch-2/state.pt build/accurate-s5/epoch-2/state.pt
 
-The shipped accurate model averages two last-stage runs from the same stage-2 weights: one
-with more of our written feedback (better on the robustness probes), one with more replay
-of the tweet mix (better on the dev sets); the average keeps most of both. About 2 minutes.
+Accurate 1.1.0 averaged two last-stage runs from the same stage-2 weights: one with more of
+our written feedback (better on the robustness probes), one with more replay of the tweet
+mix (better on the dev sets); the average kept most of both. 1.3.0 averages two
+counterfactual distillation runs (scripts/debias_accurate.py) the same way: one with fewer
+name flips, one that kept the aspect tagger. About 2 minutes.
 """
 
 from __future__ import annotations
@@ -39,8 +41,15 @@ def main() -> None:
     # What build_accurate.py reads: the run's settings, its history and the dev logits.
     first_run = args.states[0].parent.parent
     history = json.loads((first_run / "history.json").read_text())
-    model = build_classifier(base_model_dir())
-    model.load_state_dict(soup)
+    if any(k.startswith("tagger.") for k in soup):  # with aspect heads (aspect_finetune)
+        from frankly.training.aspect_finetune import _SentimentView, build_multitask
+
+        multitask = build_multitask(base_model_dir())
+        multitask.load_state_dict(soup)
+        model = _SentimentView(multitask)
+    else:
+        model = build_classifier(base_model_dir())
+        model.load_state_dict(soup)
     model.eval()
     tok = load_tokenizer(base_model_dir(), history[0]["config"]["max_length"])
     val = load_tweeteval(args.data, "val")
