@@ -36,6 +36,24 @@ def put_section(path: Path, heading: str, text: str) -> None:
     path.write_text(new, encoding="utf-8")
 
 
+def _key(heading_line: str) -> str:
+    """A section's identity: its title up to " (" (the rest says what was measured)."""
+    return heading_line[3:].split(" (")[0].strip()
+
+
+def with_other_sections(old: str, new: str) -> str:
+    """``new`` followed by the ``## `` sections of ``old`` that ``new`` has no section of:
+    run.py rewrites its own sections and keeps those the other scripts wrote (service,
+    dashboard, batch)."""
+    ours = {_key(line) for line in new.splitlines() if line.startswith("## ")}
+    kept = []
+    for chunk in ("\n" + old).split("\n## ")[1:]:
+        heading = "## " + chunk.splitlines()[0]
+        if _key(heading) not in ours:
+            kept.append("## " + chunk.rstrip("\n") + "\n")
+    return new.rstrip("\n") + "\n" + "".join("\n" + k for k in kept) if kept else new
+
+
 def _ok(systems: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in systems.items() if v["status"] == "ok"}
 

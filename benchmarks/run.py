@@ -266,9 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     json_path = args.out.with_name("results.json")
     json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    args.out.write_text(render.markdown(results) + "".join(
-        "\n" + section["markdown"] for section in results["sections"].values()),
-        encoding="utf-8")
+    new = render.markdown(results) + "".join(
+        "\n" + section["markdown"] for section in results["sections"].values())
+    old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    args.out.write_text(render.with_other_sections(old, new), encoding="utf-8")
     print(f"wrote {args.out} and {json_path} in {results['meta']['total_s']:.0f} s",
           file=sys.stderr)
     return 1 if any(s["status"] == "error" for s in results["systems"].values()) else 0

@@ -204,7 +204,7 @@ def main() -> None:
                  "over the full mix on 2 idle cores):\n\n"
                  + "".join(f"    {c}\n" for c in _stages(args.work))
                  + f"\nthen `python scripts/build_accurate.py --data ../shared/data --work "
-                 f"{args.work}"
+                 f"{args.work}" + (f" --epoch {args.epoch}" if args.epoch else "")
                  + (f" --precision '{args.precision}'" if args.precision != "auto" else "")
                  + "` (about 6 minutes) and `python scripts/set_mixed_threshold.py "
                  f"{_shown(args.out)} "
@@ -247,9 +247,11 @@ def _debias_summary(run: dict, epoch: int, history: list[dict], precision: str) 
             part_history = history
         step = next(h["step"] for h in part_history
                     if f"epoch-{h['epoch']}" == state.parent.name)
+        written = (f", our written feedback x{d['written']} among the training texts"
+                   if d.get("written", 1) > 1 else "")
         described.append(f"{step} steps with {d['plain']} training texts and {d['groups']} "
                          f"variant groups per batch (AdamW lr {part['lr']}, spread weight "
-                         f"{d['spread']}, aspect-logit weight {d['tokens']})")
+                         f"{d['spread']}, aspect-logit weight {d['tokens']}{written})")
     soup = (f"the average of the weights of {len(parts)} such runs (a model soup: "
             + "; ".join(described) + ")") if run.get("soup") else described[0]
     d = parts[0]["debias"]
@@ -266,8 +268,9 @@ def _debias_summary(run: dict, epoch: int, history: list[dict], precision: str) 
             f"the logits within a group; every token's aspect logits are held to 1.2.0's. "
             f"Shipped: {soup}. Chosen on our own bias dev set ({d['dev_names']} held-out "
             f"names and {d['dev_frames']} held-out frames: fewest name flips) among "
-            f"checkpoints within half a point of 1.2.0's TweetEval val macro-recall and a "
-            f"point of its aspect extraction F1. Exported to ONNX (opset 17) and "
+            f"checkpoints within half a point of 1.2.0's TweetEval val macro-recall, a "
+            f"point of its aspect extraction F1 and a point of its robustness probes. "
+            f"Exported to ONNX (opset 17) and "
             f"{precision}. Reads up to {WINDOW} tokens at a time.")
 
 

@@ -105,7 +105,7 @@ def main() -> None:
                     help="weight of holding the aspect logits to the teacher's")
     ap.add_argument("--plain", type=int, default=8, help="plain texts per batch")
     ap.add_argument("--groups", type=int, default=12, help="variant groups per batch")
-    ap.add_argument("--written", type=int, default=1,
+    ap.add_argument("--written", type=int, default=40,
                     help="copies of training-data/written-feedback.tsv among the plain texts "
                          "(it taught 1.2.0 review phrasing and negation: keep it in view)")
     args = ap.parse_args()
