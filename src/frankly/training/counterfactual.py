@@ -232,13 +232,18 @@ def fill(frame: str, person: str, word: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def name_variants(text_with_slot: str, rng: random.Random, pool: Sequence[Name],
-                  k: int = 2) -> list[str]:
-    """``k`` copies of a text with a ``{p}`` slot, each with a different name from
-    ``pool``, drawn across genders and origins."""
+def by_group(pool: Sequence[Name]) -> dict[tuple[str, str], list[Name]]:
+    """``pool`` by (gender, origin), for :func:`name_variants`."""
     groups: dict[tuple[str, str], list[Name]] = {}
     for n in pool:
         groups.setdefault((n.gender, n.origin), []).append(n)
+    return groups
+
+
+def name_variants(text_with_slot: str, rng: random.Random,
+                  groups: dict[tuple[str, str], list[Name]], k: int = 2) -> list[str]:
+    """``k`` copies of a text with a ``{p}`` slot, each with a name from a different
+    group of ``groups`` (:func:`by_group`): across genders and origins."""
     keys = rng.sample(sorted(groups), k)
     return [text_with_slot.replace("{p}", rng.choice(groups[key]).name) for key in keys]
 
@@ -257,6 +262,17 @@ def with_name_slot(text: str) -> str | None:
     return None if m is None else text[:m.start()] + "{p}" + text[m.end():]
 
 
+# Noun phrases for a person (female, male), used in frames beside names.
+_PHRASES: tuple[tuple[str, str], ...] = (
+    ("my aunt", "my uncle"), ("our waitress", "our waiter"), ("the lady", "the gentleman"),
+    ("my grandmother", "my grandfather"), ("my niece", "my nephew"), ("my wife", "my husband"),
+    ("the saleswoman", "the salesman"), ("my stepmother", "my stepfather"),
+    ("the woman at the desk", "the man at the desk"),
+    ("the girl at the till", "the boy at the till"),
+    ("our hostess", "our host"), ("my fiancee", "my fiance"),
+)
+
+
 @dataclass(frozen=True)
 class Group:
     """Texts that differ only in a person's name or gender words. ``source`` is the index
@@ -273,7 +289,7 @@ def variant_groups(texts: Sequence[str], rng: random.Random,
     """Variant groups to train on: gender swaps and name swaps of training ``texts``, and
     our training frames filled with training names and with gendered noun phrases
     (``frame_copies`` per frame and word)."""
-    pool = names(dev=False)
+    pool = by_group(names(dev=False))
     groups: list[Group] = []
     for i, text in enumerate(texts):
         swapped = swap_gender(text)
@@ -297,17 +313,6 @@ def training_groups(texts: Sequence[str], rng: random.Random,
                     frame_copies: int = 1) -> list[list[str]]:
     """The texts of :func:`variant_groups`."""
     return [list(g.texts) for g in variant_groups(texts, rng, frame_copies)]
-
-
-# Noun phrases for a person (female, male), used in frames beside names.
-_PHRASES: tuple[tuple[str, str], ...] = (
-    ("my aunt", "my uncle"), ("our waitress", "our waiter"), ("the lady", "the gentleman"),
-    ("my grandmother", "my grandfather"), ("my niece", "my nephew"), ("my wife", "my husband"),
-    ("the saleswoman", "the salesman"), ("my stepmother", "my stepfather"),
-    ("the woman at the desk", "the man at the desk"),
-    ("the girl at the till", "the boy at the till"),
-    ("our hostess", "our host"), ("my fiancee", "my fiance"),
-)
 
 
 @dataclass(frozen=True)
@@ -339,6 +344,12 @@ def dev_rows() -> list[DevRow]:
                     rows.append(DevRow(fill(frame, phrase, word), frame, phrase, gender, "",
                                        kind, word or "(none)"))
     return rows
+
+
+def dev_sample() -> list[DevRow]:
+    """A fixed quarter of :func:`dev_rows` (by frame and word): quick enough to measure
+    every checkpoint of a training run."""
+    return [r for r in dev_rows() if _half(r.template + r.word, "dev-sample")]
 
 
 def rows_as_eec(rows: Sequence[DevRow]):  # type: ignore[no-untyped-def]
