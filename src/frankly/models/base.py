@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from frankly.calibration import softmax
+from frankly.text.people import People
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class BaseModel:
         # al. 2021), so scores assume no class is more likely a priori. Zero when absent.
         self.logit_adjustment = np.asarray(
             config.get("logit_adjustment", [0.0] * len(self.classes_)), dtype=np.float64)
+        # How the model reads first names and gendered words (frankly.text.people); None
+        # when the config says nothing: text as written.
+        self.people: People | None = People.from_config(config)
 
     @property
     def id(self) -> str:

@@ -18,6 +18,7 @@ from frankly.models.artifacts import CONFIG, write_checksums
 from frankly.models.base import BaseModel, WordScores
 from frankly.models.hashing import HashingSpec, hash_features, hash_words
 from frankly.text.normalize import normalize_with_offsets
+from frankly.text.people import People
 
 WEIGHTS = "weights.npz"
 
@@ -68,7 +69,7 @@ class FastModel(BaseModel):
                        ) -> tuple[np.ndarray, list[str | None], np.ndarray]:
         texts = list(texts)
         n = len(texts)
-        docs, buckets = hash_features(texts, self.spec)
+        docs, buckets = hash_features(texts, self.spec, self.people)
         buckets = buckets.astype(np.intp)
         out = np.zeros((n, len(self.classes_)), dtype=np.float64)
         for c, row in enumerate(self._relative, start=1):
@@ -84,7 +85,8 @@ class FastModel(BaseModel):
                        ) -> tuple[np.ndarray, list[str | None], list[WordScores]]:
         # NUL separates texts in a batch: the plain path reads it as a space, and so must
         # this one (same length, so offsets hold).
-        mapped = [normalize_with_offsets(t.replace("\x00", " "), lower=True) for t in texts]
+        mapped = [normalize_with_offsets(t.replace("\x00", " "), lower=True, people=self.people)
+                  for t in texts]
         n, k = len(mapped), len(self.classes_)
         docs, buckets, word = hash_words([m.text for m in mapped], self.spec)
         buckets = buckets.astype(np.intp)
@@ -168,12 +170,13 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
     g2 = np.full((1 << spec.bits, k), 1e-8, dtype=np.float32)
     rng = np.random.default_rng(seed)
     texts = list(texts)
+    people = People.from_config(config)
     for epoch in range(epochs):
         order = rng.permutation(n)
         loss = 0.0
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            docs, buckets = hash_features([texts[i] for i in idx], spec)
+            docs, buckets = hash_features([texts[i] for i in idx], spec, people)
             logits = _scores(w, bias, docs, buckets, len(idx))
             logits -= logits.max(1, keepdims=True)
             p = np.exp(logits)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from frankly.text.normalize import normalize
+from frankly.text.people import People
 
 _P = np.uint64(0x100000001B3)          # FNV-64 prime: odd, so invertible modulo 2**64
 _Q = np.uint64(pow(0x100000001B3, -1, 1 << 64))
@@ -61,11 +62,14 @@ def _bucket(h: np.ndarray, salt: int, bits: int) -> np.ndarray:
     return ((h + np.uint64(salt)) * _MIX) >> np.uint64(64 - bits)
 
 
-def hash_features(texts: list[str], spec: HashingSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(doc, bucket)``: one entry per feature occurrence, ``doc`` indexing ``texts``."""
+def hash_features(texts: list[str], spec: HashingSpec, people: People | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(doc, bucket)``: one entry per feature occurrence, ``doc`` indexing ``texts``
+    (first names and gendered words read as ``people`` says)."""
     # One normalisation pass over the whole batch, then each text padded with one space on
     # either side, so a text gets the same features alone or in any batch (empty ones too).
-    joined = normalize("\x00".join(t.replace("\x00", " ") for t in texts), lower=True)
+    joined = normalize("\x00".join(t.replace("\x00", " ") for t in texts), lower=True,
+                       people=people)
     docs, buckets, _, _ = _hash(joined, spec, positions=False)
     return docs, buckets
 

@@ -92,7 +92,8 @@ class TransformerModel(BaseModel):
         out: list[int] = []
         for start in range(0, len(texts), SIZE_CHUNK):
             encs = self.tokenizer.encode_batch(
-                [normalize(t, emoji=True) for t in texts[start:start + SIZE_CHUNK]])
+                [normalize(t, emoji=True, people=self.people)
+                 for t in texts[start:start + SIZE_CHUNK]])
             out += [len(e.ids) + sum(len(o.ids) for o in e.overflowing) for e in encs]
         return out
 
@@ -101,7 +102,8 @@ class TransformerModel(BaseModel):
 
     def predict_counts(self, texts: Sequence[str]
                        ) -> tuple[np.ndarray, list[str | None], np.ndarray]:
-        encs = self.tokenizer.encode_batch([normalize(t, emoji=True) for t in texts])
+        encs = self.tokenizer.encode_batch([normalize(t, emoji=True, people=self.people)
+                                           for t in texts])
         logits, _ = self._run_all(encs, tokens=False)
         return logits, self._notes(encs), np.array([len(e.ids) for e in encs], dtype=float)
 
@@ -112,7 +114,7 @@ class TransformerModel(BaseModel):
 
     def predict_tokens(self, texts: Sequence[str]
                        ) -> tuple[np.ndarray, list[str | None], list[WordScores]]:
-        mapped = [normalize_with_offsets(t, emoji=True) for t in texts]
+        mapped = [normalize_with_offsets(t, emoji=True, people=self.people) for t in texts]
         encs = self.tokenizer.encode_batch([m.text for m in mapped])
         logits, token_logits = self._run_all(encs, tokens=True)
         words = [_word_scores(m, enc, tl[:, :len(self.classes_)], lg)

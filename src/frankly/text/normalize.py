@@ -15,7 +15,10 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from frankly.text.people import People
 
 # NUL is excluded from links so the fast model can normalise many texts joined by NUL at once.
 _URL = re.compile(r"(?:[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.)[^\s\x00]+")
@@ -61,9 +64,11 @@ def _spell_emoticon(m: re.Match[str]) -> str:
     return " " + _EMOTICONS[m.group(0)] + " "
 
 
-def normalize(text: str, lower: bool = False, emoji: bool = False) -> str:
+def normalize(text: str, lower: bool = False, emoji: bool = False,
+              people: People | None = None) -> str:
     """Return the text as the models see it (lower-cased too when ``lower``; emoji and
-    emoticons spelt out as words when ``emoji``).
+    emoticons spelt out as words when ``emoji``; first names and gendered words read as
+    ``people`` says, see :mod:`frankly.text.people`).
 
     >>> normalize("@acme_help thanks!!\\n see https://t.co/x1 &amp; more ")
     '@user thanks!! see http & more'
@@ -75,12 +80,20 @@ def normalize(text: str, lower: bool = False, emoji: bool = False) -> str:
         text = text.encode("utf-8", "replace").decode("utf-8")
     if "&" in text:
         text = html.unescape(text)
+    if people is not None and people.names:  # before lower-casing: names are capitalised
+        from frankly.text.people import mask_names
+
+        text = mask_names(text, people.names)
     if lower:
         text = _URL_LOWER.sub("http", text.lower())
     else:
         text = _URL.sub("http", text)
     if "@" in text:
         text = _HANDLE.sub("@user", text)
+    if people is not None and people.neutral_gender:
+        from frankly.text.people import neutral_gender
+
+        text = neutral_gender(text, lowered=lower)
     if emoji:
         if not text.isascii():
             text = _EMOJI.sub(_spell_emoji, text)
@@ -105,19 +118,23 @@ class Mapped:
         """The original span behind normalised characters ``[start, end)`` (end > start)."""
         return self.starts[start], self.ends[end - 1]
 
-    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> "Mapped":
-        """Replace every match; each replacement character maps to the whole match."""
+    def sub(self, pattern: re.Pattern[str],
+            repl: Callable[[re.Match[str]], str | None]) -> "Mapped":
+        """Replace every match (but those for which ``repl`` returns None); each
+        replacement character maps to the whole match."""
         text, starts, ends = self.text, self.starts, self.ends
         out: list[str] = []
         new_starts: list[int] = []
         new_ends: list[int] = []
         pos = 0
         for m in pattern.finditer(text):
+            r = repl(m)
+            if r is None:
+                continue
             a, b = m.span()
             out.append(text[pos:a])
             new_starts += starts[pos:a]
             new_ends += ends[pos:a]
-            r = repl(m)
             out.append(r)
             new_starts += [starts[a]] * len(r)
             new_ends += [ends[b - 1]] * len(r)
@@ -139,7 +156,8 @@ class Mapped:
         return Mapped("".join(pieces), starts, ends)
 
 
-def normalize_with_offsets(text: str, lower: bool = False, emoji: bool = False) -> Mapped:
+def normalize_with_offsets(text: str, lower: bool = False, emoji: bool = False,
+                           people: People | None = None) -> Mapped:
     """:func:`normalize` plus the original span of every output character.
 
     >>> m = normalize_with_offsets("see  https://x.io/a &amp; b")
@@ -151,12 +169,23 @@ def normalize_with_offsets(text: str, lower: bool = False, emoji: bool = False) 
     mapped = Mapped.identity(text)
     if "&" in text:
         mapped = mapped.sub(_CHARREF, lambda m: html.unescape(m.group(0)))
+    if people is not None and people.names:
+        from frankly.text.people import first_names, name_pattern
+
+        names, placeholder = first_names(), people.names
+        mapped = mapped.sub(name_pattern(),
+                            lambda m: placeholder if m.group(0) in names else None)
     if lower:
         mapped = mapped.lower().sub(_URL_LOWER, lambda m: "http")
     else:
         mapped = mapped.sub(_URL, lambda m: "http")
     if "@" in mapped.text:
         mapped = mapped.sub(_HANDLE, lambda m: "@user")
+    if people is not None and people.neutral_gender:
+        from frankly.text.people import gendered_pattern, neutral_word
+
+        mapped = mapped.sub(gendered_pattern(lowered=lower),
+                            lambda m: neutral_word(m.group(0)))
     if emoji:
         if not mapped.text.isascii():
             mapped = mapped.sub(_EMOJI, _spell_emoji)

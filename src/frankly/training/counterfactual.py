@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from frankly.text.people import GENDER_PAIRS
+
 # First names by the gender and the origin they are commonly read as. "other" gathers
 # names common in Hispanic, South and East Asian, Arab, African and European families.
 NAMES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -68,26 +70,7 @@ NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ),
 }
 
-# Gendered words and their counterparts (female, male). A word is swapped in both
-# directions; case follows the original ("She" -> "He", "MOM" -> "DAD").
-GENDER_PAIRS: tuple[tuple[str, str], ...] = (
-    ("she", "he"), ("herself", "himself"), ("woman", "man"), ("women", "men"),
-    ("girl", "boy"), ("girls", "boys"), ("mother", "father"), ("mothers", "fathers"),
-    ("mom", "dad"), ("moms", "dads"), ("mum", "dad"), ("mommy", "daddy"),
-    ("daughter", "son"), ("daughters", "sons"), ("sister", "brother"),
-    ("sisters", "brothers"), ("wife", "husband"), ("wives", "husbands"),
-    ("girlfriend", "boyfriend"), ("girlfriends", "boyfriends"), ("aunt", "uncle"),
-    ("aunts", "uncles"), ("niece", "nephew"), ("nieces", "nephews"),
-    ("grandmother", "grandfather"), ("grandma", "grandpa"), ("granddaughter", "grandson"),
-    ("queen", "king"), ("madam", "sir"), ("mrs", "mr"), ("ms", "mr"), ("lady", "gentleman"),
-    ("ladies", "gentlemen"), ("gal", "guy"), ("sis", "bro"), ("bride", "groom"),
-    ("fiancee", "fiance"), ("actress", "actor"), ("waitress", "waiter"),
-    ("princess", "prince"), ("female", "male"), ("females", "males"), ("hers", "his"),
-    ("stepmother", "stepfather"), ("stepdaughter", "stepson"), ("spokeswoman", "spokesman"),
-    ("chairwoman", "chairman"), ("saleswoman", "salesman"), ("businesswoman", "businessman"),
-    ("heroine", "hero"),
-)
-
+# Gendered words and their counterparts (female, male): frankly.text.people.GENDER_PAIRS.
 _SWAP: dict[str, str] = {}
 for _f, _m in GENDER_PAIRS:
     _SWAP.setdefault(_f, _m)
