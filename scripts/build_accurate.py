@@ -25,22 +25,24 @@ from frankly.models.registry import build_model
 from frankly.training.data import (LABELS, load_dev_sets, load_written_feedback,
                                    shipped_training_mix, training_data_card)
 from frankly.training.finetune import (TRANSFORMER_WINDOW, FinetuneConfig, base_model_dir,
-                                       export_onnx, macro_recall, quantize_static_int8,
+                                       export_onnx, float_sensitive_nodes, macro_recall,
+                                       quantize_static_int8,
                                        store_weights_fp16, write_transformer_dir)
 from frankly.training.package import (DEFAULT_LIMITS, CardInfo, finalize_model,
                                       prior_adjustment)
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "accurate"
-VERSION = "1.3.0"  # 1.1: token_logits output (evidence, sentence scores); 1.2: aspect heads;
-# 1.3: counterfactual distillation (names and gender words carry no sentiment)
+VERSION = "1.4.0"  # 1.1: token_logits output (evidence, sentence scores); 1.2: aspect heads;
+# 1.3: counterfactual distillation (names and gender words carry no sentiment); 1.4: 1.3's
+# weights in int8 static, but the nodes of float_sensitive_nodes (about 1.7x faster)
 WINDOW = TRANSFORMER_WINDOW
 MAX_QUANT_LOSS = 0.01  # quantise only if val macro-recall drops by less than one point
 MIN_BATCH_AGREEMENT = 1.0  # ... and no label depends on the batch a text is in
 CALIBRATION_SAMPLE = 1500  # training texts (besides our written ones) for int8 ranges
 CALIBRATION_SEED = 0
-# The shipped model is built with --precision "fp16 weights": int8 static passed the rule
-# below (val macro-recall 0.721 vs 0.731) but lost 3 points on our robustness probes (88.0%
-# vs 91.0%, emoji 76% vs 94%) and 2 of macro-F1 on SST-3 dev.
+# int8 static with every MatMul quantised lost 3 points of our robustness probes (1.2.0:
+# 88.0% vs 91.0%, emoji 76% vs 94%): the rule now measures the probes too, and int8 static
+# keeps the nodes of finetune.float_sensitive_nodes in float (1.3.0: probes 90.4% vs 90.7%).
 PRECISIONS = ("fp16 weights", "int8 static", "int8 dynamic")
 
 
@@ -93,6 +95,21 @@ def _val_recall(model_dir: Path, val: list[tuple[str, str]], adjustment: np.ndar
     return macro_recall(y, logits.argmax(1).tolist()), logits.argmax(1)
 
 
+def _probe_rate(model_dir: Path, adjustment: np.ndarray) -> float:
+    """Overall pass rate of the robustness probes (frankly.audit.probes), labels only, with
+    the prior correction the shipped model applies."""
+    from frankly.audit.probes import load_probes, run_probes
+
+    model = build_model(model_dir, json.loads((model_dir / "config.json").read_text()))
+
+    def predict(texts: list[str]) -> list[str]:
+        logits = np.concatenate([model.predict_logits(texts[i:i + 64])[0]
+                                 for i in range(0, len(texts), 64)]) + adjustment
+        return [LABELS[k] for k in logits.argmax(1).tolist()]
+
+    return float(run_probes(predict, load_probes())["overall"]["rate"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -129,8 +146,10 @@ def main() -> None:
     calibration = [t for t, _ in load_written_feedback()] + [
         t for t, _ in rng.sample(mix, CALIBRATION_SAMPLE)]
     static = quantize_static_int8(fp32, export_dir / "model.int8-static.onnx", calibration,
-                                  base_model_dir() / "tokenizer.json")
-    measured = {}
+                                  base_model_dir() / "tokenizer.json",
+                                  keep_float=float_sensitive_nodes(fp32))
+    measured: dict[str, tuple[float, float, Path]] = {}
+    probes: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in (("fp16 weights", fp16w), ("int8 static", static),
                            ("int8 dynamic", dynamic)):
@@ -138,32 +157,38 @@ def main() -> None:
             recall, batched = _val_recall(Path(tmp) / name, val, adjustment)
             _, single = _val_recall(Path(tmp) / name, val, adjustment, batch=1)
             measured[name] = (recall, float((batched == single).mean()), path)
-    r16 = measured["fp16 weights"][0]
-    # int8 only if it costs under a point AND a text's label does not depend on its batch.
+            probes[name] = _probe_rate(Path(tmp) / name, adjustment)
+    r16, p16 = measured["fp16 weights"][0], probes["fp16 weights"]
+    # int8 only if it costs under a point of val macro-recall and of the robustness probes,
+    # AND a text's label does not depend on its batch.
     ok = [(r, name) for name, (r, agree, _) in measured.items()
           if name != "fp16 weights" and r16 - r < MAX_QUANT_LOSS
-          and agree >= MIN_BATCH_AGREEMENT]
+          and p16 - probes[name] < MAX_QUANT_LOSS and agree >= MIN_BATCH_AGREEMENT]
     chosen = max(ok)[1] if ok else "fp16 weights"
     if args.precision != "auto":
         chosen = args.precision
     for name, (r, agree, _) in measured.items():
-        print(f"{name}: val macro-recall {r:.4f}, labels batched vs one at a time agree on "
-              f"{agree:.1%}")
+        print(f"{name}: val macro-recall {r:.4f}, probes {probes[name]:.1%}, labels batched vs "
+              f"one at a time agree on {agree:.1%}")
     print(f"shipping {chosen}")
-    others = "; ".join(f"{name}: val macro-recall {r:.3f}, labels batched and one at a time "
-                       f"agree on {agree:.1%}" for name, (r, agree, _) in measured.items()
-                       if name != chosen)
+    others = "; ".join(f"{name}: val macro-recall {r:.3f}, probes {probes[name]:.1%}, labels "
+                       f"batched and one at a time agree on {agree:.1%}"
+                       for name, (r, agree, _) in measured.items() if name != chosen)
     precision = {
         "int8 static": "quantised to int8 (MatMul/Gemm weights per channel, activation ranges "
                        "fixed at build time on training texts, so a text's scores do not "
-                       "depend on its batch; embedding tables stored as float16)",
+                       "depend on its batch; the feed-forward output projections, the "
+                       "attention products and the heads stay in float, as int8 there cost "
+                       "3 points of the robustness probes; float weights and embedding tables "
+                       "stored as float16)",
         "int8 dynamic": "quantised to int8 (per-channel dynamic)",
         "fp16 weights": "stored with float16 weights computed in float32",
-    }[chosen] + (f" (val macro-recall {measured[chosen][0]:.3f}). Also measured, not "
+    }[chosen] + (f" (val macro-recall {measured[chosen][0]:.3f}, robustness probes "
+                 f"{probes[chosen]:.1%}). Also measured, not "
                  f"shipped: {others}. Dynamic int8 scales activations per batch, so a "
                  f"text's label can change with its neighbours; int8 is shipped only if it "
-                 f"costs under one point of val macro-recall and no label depends on the "
-                 f"batch")
+                 f"costs under one point of val macro-recall and of the probes, and no label "
+                 f"depends on the batch")
 
     aspect_training = _aspect_training(run)
     if args.out.exists():
