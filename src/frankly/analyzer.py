@@ -299,6 +299,11 @@ class Analyzer:
             self._verify_evidence(outcomes, batch_size)
         for outcome in outcomes:
             results[outcome.doc.index] = outcome.result()
+        # A _Doc and its _Units refer to each other: with the cycle broken, the window's
+        # objects go as soon as it is done instead of waiting for a full garbage collection
+        # (about 11 objects a text; those collections cost ~15% of the fast model's time).
+        for doc in docs:
+            doc.units.clear()
         yield from results  # type: ignore[misc]
 
     def _whole_texts(self, pending: list[_Pending], results: list[Result | None],
