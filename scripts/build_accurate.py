@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from frankly.models.base import BaseModel
 from frankly.models.registry import build_model
 from frankly.training.data import (LABELS, load_dev_sets, load_written_feedback,
                                    shipped_training_mix, training_data_card)
@@ -85,27 +86,31 @@ def _stages(work: Path) -> list[str]:
     return _stages(Path(run["init"]).parents[1]) + [command]
 
 
-def _val_recall(model_dir: Path, val: list[tuple[str, str]], adjustment: np.ndarray,
-                batch: int = 64) -> tuple[float, np.ndarray]:
-    model = build_model(model_dir, json.loads((model_dir / "config.json").read_text()))
-    texts = [t for t, _ in val]
+def _load(model_dir: Path) -> BaseModel:
+    return build_model(model_dir, json.loads((model_dir / "config.json").read_text()))
+
+
+def _labels(model: BaseModel, texts: list[str], adjustment: np.ndarray,
+            batch: int = 64) -> np.ndarray:
+    """Label indices with the prior correction the shipped model applies."""
     logits = np.concatenate([model.predict_logits(texts[i:i + batch])[0]
                              for i in range(0, len(texts), batch)]) + adjustment
+    return logits.argmax(1)
+
+
+def _val_recall(model: BaseModel, val: list[tuple[str, str]], adjustment: np.ndarray,
+                batch: int = 64) -> tuple[float, np.ndarray]:
+    labels = _labels(model, [t for t, _ in val], adjustment, batch)
     y = [LABELS.index(lab) for _, lab in val]
-    return macro_recall(y, logits.argmax(1).tolist()), logits.argmax(1)
+    return macro_recall(y, labels.tolist()), labels
 
 
-def _probe_rate(model_dir: Path, adjustment: np.ndarray) -> float:
-    """Overall pass rate of the robustness probes (frankly.audit.probes), labels only, with
-    the prior correction the shipped model applies."""
+def _probe_rate(model: BaseModel, adjustment: np.ndarray) -> float:
+    """Overall pass rate of the robustness probes (frankly.audit.probes), labels only."""
     from frankly.audit.probes import load_probes, run_probes
 
-    model = build_model(model_dir, json.loads((model_dir / "config.json").read_text()))
-
     def predict(texts: list[str]) -> list[str]:
-        logits = np.concatenate([model.predict_logits(texts[i:i + 64])[0]
-                                 for i in range(0, len(texts), 64)]) + adjustment
-        return [LABELS[k] for k in logits.argmax(1).tolist()]
+        return [LABELS[k] for k in _labels(model, texts, adjustment).tolist()]
 
     return float(run_probes(predict, load_probes())["overall"]["rate"])
 
@@ -154,10 +159,11 @@ def main() -> None:
         for name, path in (("fp16 weights", fp16w), ("int8 static", static),
                            ("int8 dynamic", dynamic)):
             _assemble(path, Path(tmp) / name)
-            recall, batched = _val_recall(Path(tmp) / name, val, adjustment)
-            _, single = _val_recall(Path(tmp) / name, val, adjustment, batch=1)
+            model = _load(Path(tmp) / name)
+            recall, batched = _val_recall(model, val, adjustment)
+            _, single = _val_recall(model, val, adjustment, batch=1)
             measured[name] = (recall, float((batched == single).mean()), path)
-            probes[name] = _probe_rate(Path(tmp) / name, adjustment)
+            probes[name] = _probe_rate(model, adjustment)
     r16, p16 = measured["fp16 weights"][0], probes["fp16 weights"]
     # int8 only if it costs under a point of val macro-recall and of the robustness probes,
     # AND a text's label does not depend on its batch.

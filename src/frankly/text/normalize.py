@@ -15,10 +15,10 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-if TYPE_CHECKING:
-    from frankly.text.people import People
+from frankly.text.people import (People, first_names, gendered_pattern, mask_names,
+                                 name_pattern, neutral_gender, neutral_word)
 
 # NUL is excluded from links so the fast model can normalise many texts joined by NUL at once.
 _URL = re.compile(r"(?:[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.)[^\s\x00]+")
@@ -81,8 +81,6 @@ def normalize(text: str, lower: bool = False, emoji: bool = False,
     if "&" in text:
         text = html.unescape(text)
     if people is not None and people.names:  # before lower-casing: names are capitalised
-        from frankly.text.people import mask_names
-
         text = mask_names(text, people.names)
     if lower:
         text = _URL_LOWER.sub("http", text.lower())
@@ -91,8 +89,6 @@ def normalize(text: str, lower: bool = False, emoji: bool = False,
     if "@" in text:
         text = _HANDLE.sub("@user", text)
     if people is not None and people.neutral_gender:
-        from frankly.text.people import neutral_gender
-
         text = neutral_gender(text, lowered=lower)
     if emoji:
         if not text.isascii():
@@ -170,8 +166,6 @@ def normalize_with_offsets(text: str, lower: bool = False, emoji: bool = False,
     if "&" in text:
         mapped = mapped.sub(_CHARREF, lambda m: html.unescape(m.group(0)))
     if people is not None and people.names:
-        from frankly.text.people import first_names, name_pattern
-
         names, placeholder = first_names(), people.names
         mapped = mapped.sub(name_pattern(),
                             lambda m: placeholder if m.group(0) in names else None)
@@ -182,8 +176,6 @@ def normalize_with_offsets(text: str, lower: bool = False, emoji: bool = False,
     if "@" in mapped.text:
         mapped = mapped.sub(_HANDLE, lambda m: "@user")
     if people is not None and people.neutral_gender:
-        from frankly.text.people import gendered_pattern, neutral_word
-
         mapped = mapped.sub(gendered_pattern(lowered=lower),
                             lambda m: neutral_word(m.group(0)))
     if emoji:
