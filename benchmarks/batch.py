@@ -136,10 +136,9 @@ class TreeSampler:
 
 
 SPARK_CONF: list[str] = []  # --spark-conf settings passed to the spark engine
-# The JVM's heap grows towards its cap (1 GB by default) the longer a job runs, so with the
-# default the peak at 100,000 rows stays under the cap and at 1,000,000 reaches it (1.81x);
-# capped at 512 MB both sizes reach it (measured 0.87x: 2,099 vs 1,831 MB).
-DEFAULT_SPARK_CONF = ["spark.driver.memory=512m"]
+# None by default: the product's own (frankly batch caps a local master's JVM heap at
+# 512 MB, frankly.batch.spark.LOCAL_DRIVER_MEMORY, so its peak memory stays the same).
+DEFAULT_SPARK_CONF: list[str] = []
 
 
 def engine_args(engine: str, cores: int) -> tuple[list[str], dict[str, str]]:
@@ -338,7 +337,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="pool workers and Spark local[N] (default: the cores)")
     p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting for the spark engine's session (frankly batch "
-                        "--spark-conf; default: " + " ".join(DEFAULT_SPARK_CONF) + ")")
+                        "--spark-conf; default: "
+                        + (" ".join(DEFAULT_SPARK_CONF) or "none, the product's own") + ")")
     p.add_argument("--results", type=Path,
                    help="also write the section into this RESULTS.md (replacing its own)")
     p.add_argument("--json", type=Path, help="write every raw number to this file")

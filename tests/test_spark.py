@@ -60,6 +60,13 @@ TEXTS = ["Parcel came two days early, thank you!",
          "", None, "The app is fine. The support team was rude though."]
 
 
+def test_a_local_session_made_by_frankly_caps_its_jvm_heap(spark):
+    # A bounded heap keeps a long local job's peak memory the same as a short one's.
+    from frankly.batch.spark import LOCAL_DRIVER_MEMORY
+
+    assert spark.sparkContext.getConf().get("spark.driver.memory") == LOCAL_DRIVER_MEMORY
+
+
 def test_analyze_adds_the_library_columns(spark):
     from frankly.spark import analyze
 

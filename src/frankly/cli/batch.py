@@ -59,7 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spark-conf", action="append", type=_spark_setting, default=[],
                    metavar="KEY=VALUE",
                    help="spark engine: a Spark setting for the session this command starts, "
-                        "such as spark.driver.memory=2g (repeat for several)")
+                        "such as spark.driver.memory=2g (repeat for several; a local master's "
+                        "JVM heap is 512m unless set, so memory stays bounded)")
     p.add_argument("--chunk-rows", type=positive_int, metavar="N",
                    help="local engine: rows per part (default: about 1/16 of the input, "
                         "256 to 4,096)")
