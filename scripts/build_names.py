@@ -17,7 +17,10 @@ text says:
   neutral word instead.
 
 Writes ``src/frankly/resources/people/first_names.txt`` (one name per line, capitalised,
-sorted) and prints what was left out. Takes a few seconds.
+sorted) and prints what was left out. Takes a few seconds. Also writes every census name,
+left out or not, to ``training-data/census-first-names.txt``: the fast model's prior word
+valence (``frankly.training.lexicon``) leaves those words out, so that no name (Mia, Rob,
+Tia, Ty are also slang entries of VADER) carries a lexicon's sentiment.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from frankly.text.people import NEUTRAL
 from frankly.training.data import shipped_training_mix
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "people"
+CENSUS_OUT = Path(__file__).resolve().parents[1] / "training-data" / "census-first-names.txt"
 MIN_LOWER = 20
 LOWER_RATIO = 0.75
 CALENDAR = frozenset("""January February March April May June July August September October
@@ -81,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder holding dist.female.first and dist.male.first")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--census-out", type=Path, default=CENSUS_OUT)
     args = parser.parse_args(argv)
     names = census_names(args.census)
     lexicon = lexicon_words(args.data)
@@ -95,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "first_names.txt").write_text(
         HEADER.format(kept=len(kept), dropped=len(sentiment) + len(common))
         + "\n".join(kept) + "\n")
+    args.census_out.write_text(
+        "# Every first name of the US Census Bureau 1990 lists (public domain), via the "
+        "`names` package 0.3.0 (MIT),\n# as scripts/build_names.py reads them. Training "
+        "only: frankly.training.lexicon leaves these words out.\n"
+        + "\n".join(sorted(names)) + "\n")
     print(f"{len(names)} census names: kept {len(kept)}; left out {len(sentiment)} "
           f"sentiment words ({', '.join(sorted(sentiment))}) and {len(common)} common words "
           f"({', '.join(sorted(common))})")

@@ -123,3 +123,43 @@ def test_config_without_calibration_is_rejected(fast_copy):
     write_checksums(fast_copy)
     with pytest.raises(frankly.ModelError, match="temperature"):
         frankly.load(str(fast_copy))
+
+
+def test_a_fast_model_saved_before_lexicons_still_loads(user_model_dir, tmp_path):
+    # Its config.json has no hashing "lexicon" key: it was trained without one.
+    old = tmp_path / "old"
+    shutil.copytree(user_model_dir, old)
+    config = json.loads((old / "config.json").read_text())
+    config["hashing"].pop("lexicon", None)
+    (old / "config.json").write_text(json.dumps(config))
+    write_checksums(old)
+    texts = ["great service, love it", "terrible service"]
+    assert np.allclose(load_model(old).predict_proba(texts),
+                       load_model(user_model_dir).predict_proba(texts))
+
+
+def test_a_fast_model_with_a_lexicon_round_trips_and_needs_its_file(tmp_path):
+    from frankly.models.hashing import HashingSpec, Lexicon
+
+    texts, labels = POS + NEG + NEU, ["positive"] * 8 + ["negative"] * 8 + ["neutral"] * 8
+    config = {"name": "lex", "version": "0.1", "labels": list(frankly.LABELS),
+              "temperature": 1.0, "review_threshold": 0.0}
+    lexicon = Lexicon({"great": 3, "superb": 3, "awful": -3, "dreadful": -3})
+    # Words only: byte n-grams would let "dreadful" share pieces with other words.
+    spec = HashingSpec(char_orders=(), lexicon=True)
+    model = train_fast(texts, labels, config, spec=spec, epochs=30,
+                       lr=0.5, log=lambda _: None, lexicon=lexicon)
+    out = tmp_path / "lex"
+    model.save(out)
+    finalize_model(out, "train", list(zip(texts, labels)), {},
+                   CardInfo(title="t", summary="s", training_data=["x"]), log=lambda _: None)
+    loaded = load_model(out)
+    assert loaded.lexicon.grades == lexicon.grades
+    # "superb" and "dreadful" are not in the training rows: their grades carry them.
+    assert [loaded.classes_[i] for i in loaded.predict_proba(["superb", "dreadful"]).argmax(1)
+            ] == ["positive", "negative"]
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "lexicon.tsv").unlink()
+    with pytest.raises(frankly.FranklyError, match="lexicon.tsv"):
+        load_model(broken)

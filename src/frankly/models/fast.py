@@ -16,11 +16,12 @@ import numpy as np
 from frankly.errors import ModelError
 from frankly.models.artifacts import CONFIG, write_checksums
 from frankly.models.base import BaseModel, WordScores
-from frankly.models.hashing import HashingSpec, hash_features, hash_words
+from frankly.models.hashing import HashingSpec, Lexicon, hash_features, hash_words
 from frankly.text.normalize import normalize_with_offsets
 from frankly.text.people import People
 
 WEIGHTS = "weights.npz"
+LEXICON = "lexicon.tsv"  # only for a model whose hashing reads a lexicon
 
 
 class FastModel(BaseModel):
@@ -34,9 +35,13 @@ class FastModel(BaseModel):
     # text (only n-grams across a sentence boundary are lost), so it reads each token once.
     read_whole = False
 
-    def __init__(self, config: dict[str, Any], weights: np.ndarray, bias: np.ndarray) -> None:
+    def __init__(self, config: dict[str, Any], weights: np.ndarray, bias: np.ndarray,
+                 lexicon: Lexicon | None = None) -> None:
         super().__init__(config)
         self.spec = _spec_from_config(config)
+        if self.spec.lexicon and lexicon is None:
+            raise ModelError(f"{self.name}: its hashing reads a lexicon, and none was given")
+        self.lexicon = lexicon if self.spec.lexicon else None
         if weights.shape != (1 << self.spec.bits, len(self.classes_)):
             raise ModelError(f"{self.name}: weights have shape {weights.shape}, expected "
                              f"({1 << self.spec.bits}, {len(self.classes_)})")
@@ -48,15 +53,25 @@ class FastModel(BaseModel):
 
     @classmethod
     def load(cls, model_dir: Path, config: dict[str, Any]) -> "FastModel":
+        lexicon = None
+        if _spec_from_config(config).lexicon:
+            try:
+                lexicon = Lexicon.read(model_dir / LEXICON)
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"{config.get('name')}: cannot read its lexicon: {exc}") from exc
         with np.load(model_dir / WEIGHTS, allow_pickle=False) as z:
-            return cls(config, z["weights"], z["bias"])
+            return cls(config, z["weights"], z["bias"], lexicon)
 
     def save(self, model_dir: Path) -> None:
         model_dir.mkdir(parents=True, exist_ok=True)
         # float16 halves the shipped size; the scores move by under 1e-3.
         np.savez_compressed(model_dir / WEIGHTS, weights=self.weights.astype(np.float16),
                             bias=self.bias)
-        config = dict(self.config, kind=self.kind, hashing=asdict(self.spec), files=[WEIGHTS])
+        files = [WEIGHTS]
+        if self.lexicon is not None:
+            self.lexicon.write(model_dir / LEXICON)
+            files.append(LEXICON)
+        config = dict(self.config, kind=self.kind, hashing=asdict(self.spec), files=files)
         (model_dir / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
         write_checksums(model_dir)
 
@@ -69,7 +84,7 @@ class FastModel(BaseModel):
                        ) -> tuple[np.ndarray, list[str | None], np.ndarray]:
         texts = list(texts)
         n = len(texts)
-        docs, buckets = hash_features(texts, self.spec, self.people)
+        docs, buckets = hash_features(texts, self.spec, self.people, self.lexicon)
         buckets = buckets.astype(np.intp)
         out = np.zeros((n, len(self.classes_)), dtype=np.float64)
         for c, row in enumerate(self._relative, start=1):
@@ -88,7 +103,7 @@ class FastModel(BaseModel):
         mapped = [normalize_with_offsets(t.replace("\x00", " "), lower=True, people=self.people)
                   for t in texts]
         n, k = len(mapped), len(self.classes_)
-        docs, buckets, word = hash_words([m.text for m in mapped], self.spec)
+        docs, buckets, word = hash_words([m.text for m in mapped], self.spec, self.lexicon)
         buckets = buckets.astype(np.intp)
         n_words = np.array([m.text.count(" ") + 1 for m in mapped], dtype=np.int64)
         first = np.concatenate(([0], np.cumsum(n_words)[:-1]))
@@ -122,10 +137,15 @@ def _word_spans(mapped) -> np.ndarray:  # type: ignore[no-untyped-def]
     return np.array(spans, dtype=np.int64).reshape(-1, 2)
 
 
+# Hashing fields added after models were saved without them, with the value those models
+# were trained with.
+_ADDED_LATER = {"lexicon": False}
+
+
 def _spec_from_config(config: dict[str, Any]) -> HashingSpec:
     """The hashing spec a model was trained with; every field must be stated, so a new
     default can never silently change the features of an older model."""
-    given = config.get("hashing", {})
+    given = {**_ADDED_LATER, **config.get("hashing", {})}
     missing = [f.name for f in fields(HashingSpec) if f.name not in given]
     if missing:
         raise ModelError(f"{config.get('name')}: config.json 'hashing' lacks {missing}")
@@ -150,7 +170,8 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
                spec: HashingSpec = HashingSpec(), epochs: int = 6, lr: float = 0.2,
                l2: float = 1e-6, batch_size: int = 256, class_weight: str | None = "balanced",
                seed: int = 13, log: Callable[[str], None] = print,
-               soft_targets: np.ndarray | None = None) -> FastModel:
+               soft_targets: np.ndarray | None = None,
+               lexicon: Lexicon | None = None) -> FastModel:
     """Train a FastModel with AdaGrad on the softmax loss, numpy only.
 
     ``config`` supplies name, version, labels, and calibration keys (temperature 1 and a
@@ -159,7 +180,10 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
     macro-recall, the metric the product is judged on. ``soft_targets`` (one row of class
     probabilities per text, e.g. a teacher model's mixed with the labels) replace the
     one-hot labels as targets (distillation); class weights still follow ``labels``.
+    ``lexicon`` is needed, and saved with the model, when ``spec.lexicon``.
     """
+    if spec.lexicon and lexicon is None:
+        raise ValueError("spec.lexicon needs a lexicon")
     classes = list(config["labels"])
     y = np.array([classes.index(v) for v in labels])
     k, n = len(classes), len(y)
@@ -176,7 +200,7 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
         loss = 0.0
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            docs, buckets = hash_features([texts[i] for i in idx], spec, people)
+            docs, buckets = hash_features([texts[i] for i in idx], spec, people, lexicon)
             logits = _scores(w, bias, docs, buckets, len(idx))
             logits -= logits.max(1, keepdims=True)
             p = np.exp(logits)
@@ -198,4 +222,5 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
             g2[uniq] += (gw ** 2).astype(np.float32)
             w[uniq] -= (lr * gw / np.sqrt(g2[uniq])).astype(np.float32)
         log(f"fast model epoch {epoch + 1}/{epochs} loss {loss / n:.4f}")
-    return FastModel(dict(config, kind="fast", hashing=asdict(spec)), w, bias)
+    return FastModel(dict(config, kind="fast", hashing=asdict(spec)), w, bias,
+                     lexicon if spec.lexicon else None)

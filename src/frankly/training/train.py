@@ -1,7 +1,8 @@
 """Train a model on a user's labelled table, loadable with ``frankly.load(directory)``.
 
 ``base="fast"`` trains the hashed n-gram model from scratch with numpy (seconds to
-minutes). ``base="accurate"`` fine-tunes the MiniLM encoder and needs the ``train`` extra.
+minutes), reading the shipped fast model's prior word valence (its lexicon.tsv).
+``base="accurate"`` fine-tunes the MiniLM encoder and needs the ``train`` extra.
 Either way a stratified 10% is held out to calibrate the model, pick its review threshold
 and measure it; the directory gets a config, a model card and checksums.
 """
@@ -104,8 +105,9 @@ def _card(base: str, name: str, source: str, train: list[Example], dev: list[Exa
     counts = Counter(label for _, label in train)
     per_class = ", ".join(f"{counts[label]} {label}" for label in LABELS)
     summary = {
-        "fast": "A Frankly fast model (hashed byte and word n-grams, linear, numpy only) "
-                "trained from scratch",
+        "fast": "A Frankly fast model (hashed byte and word n-grams and the shipped fast "
+                "model's prior word valence from VADER (MIT) and Pattern (PDDL), linear, "
+                "numpy only) trained from scratch",
         "accurate": "all-MiniLM-L6-v2 (Apache-2.0) fine-tuned for 3-class sentiment",
     }[base] + f" on the user's labelled rows of {source}, {epochs} epochs."
     limits = ["Only as good as the labelled rows it learned from: check the held-out metrics "
@@ -128,10 +130,17 @@ def _card(base: str, name: str, source: str, train: list[Example], dev: list[Exa
 
 def _build_fast(tmp: Path, config: dict[str, Any], train: list[Example], epochs: int,
                 log: Callable[[str], None]) -> None:
-    from frankly.models.fast import train_fast
+    from frankly.models.fast import LEXICON, train_fast
+    from frankly.models.hashing import HashingSpec, Lexicon
+    from frankly.models.registry import model_path
 
-    model = train_fast([t for t, _ in train], [y for _, y in train], config, epochs=epochs,
-                       log=log)
+    # The shipped fast model's prior word valence (VADER and Pattern words): with a few
+    # thousand rows of one's own, most words are seen too seldom to learn their sign.
+    shipped = model_path("fast") / LEXICON
+    lexicon = Lexicon.read(shipped) if shipped.is_file() else None
+    model = train_fast([t for t, _ in train], [y for _, y in train], config,
+                       spec=HashingSpec(lexicon=lexicon is not None), epochs=epochs,
+                       log=log, lexicon=lexicon)
     model.save(tmp)
 
 
