@@ -216,6 +216,24 @@ def run_all(args: argparse.Namespace, sizes: dict[str, int], texts: list[str],
     return {"runs": runs, "failures": failures}
 
 
+def keep(results: dict[str, Any], earlier: dict[str, Any]) -> None:
+    """Add ``earlier``'s rows of the models ``results`` did not measure (``--keep``)."""
+    s, old = results["settings"], earlier["settings"]
+    kept = [m for m in old["models"] if m not in s["models"]]
+    for key, run in earlier["runs"].items():
+        if key.split("/")[0] in kept:
+            results["runs"][key] = run
+    s["models"] = [m for m in ("fast", "accurate") if m in s["models"] or m in kept]
+    s["engines"] = [e for e in ENGINES if e in s["engines"] or e in old["engines"]]
+    s["sizes"] = {**old["sizes"], **{k: v for k, v in s["sizes"].items() if k != "accurate"
+                                     or "accurate" not in kept}}
+    m = earlier["meta"]
+    results["meta"]["kept"] = {"models": kept, "date": m["date"], "git": m["git"],
+                               "load_start": m["load_start"], "load_end": m["load_end"],
+                               "versions": m["versions"]}
+    results["failures"] += [f for f in earlier["failures"] if f.split("/")[0] in kept]
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, str]]:
     runs, s = results["runs"], results["settings"]
     rows: list[dict[str, str]] = []
@@ -278,7 +296,14 @@ def markdown(results: dict[str, Any]) -> str:
             f"- Reproduce (from the repository root): `{m['command']}`",
             f"- git {m['git']}; Python {m['python']}, pyspark {m['versions']['pyspark']}, "
             f"pyarrow {m['versions']['pyarrow']}, onnxruntime {m['versions']['onnxruntime']}",
-            f"- Texts: {m['texts']}", ""]
+            f"- Texts: {m['texts']}"]
+    if m.get("kept"):
+        k = m["kept"]
+        out += [f"- Rows of {', '.join(k['models'])}: from an earlier run ({k['date']}, git "
+                f"{k['git']}, frankly {k['versions'].get('frankly')}; load average "
+                f"{k['load_start']:.2f} at start, {k['load_end']:.2f} at end), kept with "
+                f"`--keep`; the rest from this run (frankly {m['versions'].get('frankly')})"]
+    out += [""]
     out += _table(["Target", "Goal", "Measured", "Status"],
                   [[t["target"], t["goal"], t["measured"], f"**{t['status']}**"]
                    for t in results["targets"]], "lllc")
@@ -342,6 +367,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--results", type=Path,
                    help="also write the section into this RESULTS.md (replacing its own)")
     p.add_argument("--json", type=Path, help="write every raw number to this file")
+    p.add_argument("--keep", type=Path, metavar="JSON",
+                   help="an earlier run's --json: its rows of the models this run does not "
+                        "measure join this run's (the section says which run each came from)")
     args = p.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -374,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {"meta": meta, "settings": {"quick": args.quick, "sizes": sizes,
                                           "models": args.models, "engines": args.engines,
                                           "cores": args.cores}, **got}
+    if args.keep:
+        keep(results, json.loads(args.keep.read_text(encoding="utf-8")))
     results["targets"] = targets(results)
     text = markdown(results)
     print(text, end="")
