@@ -338,8 +338,11 @@ def markdown(results: dict[str, Any]) -> str:
             "CPU second compares the engines' overheads when the load average is high. Cores "
             "busy: CPU s / wall s. The accurate model's one process keeps close to two cores "
             "busy by itself (onnxruntime's intra-op threads), so on 2 cores a pool has little "
-            "left to add over it; the single-threaded row is the baseline a pool of "
-            "single-threaded workers multiplies."]
+            "left to add over it; "
+            + ("the single-threaded row is the baseline a pool of single-threaded workers "
+               "multiplies." if any("/one-1t/" in k for k in runs) else
+               "`--engines one-1t` measures the single-threaded process that a pool of "
+               "single-threaded workers multiplies (not run here).")]
     if results["failures"]:
         out += ["", "### Failures", ""] + [f"- {f}" for f in results["failures"]]
     return "\n".join(out) + "\n"
