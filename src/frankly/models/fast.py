@@ -182,8 +182,6 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
     one-hot labels as targets (distillation); class weights still follow ``labels``.
     ``lexicon`` is needed, and saved with the model, when ``spec.lexicon``.
     """
-    if spec.lexicon and lexicon is None:
-        raise ValueError("spec.lexicon needs a lexicon")
     classes = list(config["labels"])
     y = np.array([classes.index(v) for v in labels])
     k, n = len(classes), len(y)
@@ -222,5 +220,4 @@ def train_fast(texts: Sequence[str], labels: Sequence[str], config: dict[str, An
             g2[uniq] += (gw ** 2).astype(np.float32)
             w[uniq] -= (lr * gw / np.sqrt(g2[uniq])).astype(np.float32)
         log(f"fast model epoch {epoch + 1}/{epochs} loss {loss / n:.4f}")
-    return FastModel(dict(config, kind="fast", hashing=asdict(spec)), w, bias,
-                     lexicon if spec.lexicon else None)
+    return FastModel(dict(config, kind="fast", hashing=asdict(spec)), w, bias, lexicon)

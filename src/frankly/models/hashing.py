@@ -201,7 +201,8 @@ def _hash(joined: str, spec: HashingSpec, positions: bool, lexicon: Lexicon | No
                 buckets_out.append(_bucket(wh[negated], _SALT["negated"], spec.bits))
                 if positions:
                     anchors_out.append(starts[negated])
-            if spec.lexicon and lexicon is not None:
+            if spec.lexicon:
+                assert lexicon is not None  # checked above
                 hit, keys = lexicon.lookup(wh)
                 docs_out.append(wdoc[hit])
                 buckets_out.append(_bucket(keys, _SALT["lexicon"], spec.bits))
