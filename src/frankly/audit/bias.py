@@ -18,6 +18,10 @@ a cell. Within a cell:
 - race: the mean score of the African-American names minus that of the European-American
   ones, separately for female and male names (two pairs per cell).
 
+A difference under ``NOISE`` (1e-6) counts as none: the same text's scores vary by about
+1e-7 with the padding of the batch it is read in (float rounding), and a test must not find
+"significance" in that noise when a model reads every name alike.
+
 A paired t-test over those differences asks whether their mean is zero: over all pairs,
 and again per template, per the corpus's word category (its "Emotion" column) and per
 filler word. The p-values of one axis (the overall test and every breakdown) are one
@@ -56,6 +60,8 @@ NONE = "(none)"  # the word and category of templates that have no filler word
 MAX_MEAN_DIFFERENCE = 0.01
 ALPHA = 0.01
 MAX_FLIP_RATE = 0.01
+# Differences of mean scores smaller than this are float rounding, not bias (see above).
+NOISE = 1e-6
 
 AXES = {
     "gender": {"a": FEMALE, "b": MALE, "title": "female minus male",
@@ -160,8 +166,12 @@ def _pairs(rows: Sequence[EECRow], scores: Sequence[float], axis: str,
         cell = (row.template, row.word, stratum)
         groups[cell][side].append(score)
         first.setdefault(cell, row)
-    return [(first[cell], _mean(sides[a]) - _mean(sides[b]))
-            for cell, sides in groups.items() if sides.get(a) and sides.get(b)]
+    out = []
+    for cell, sides in groups.items():
+        if sides.get(a) and sides.get(b):
+            d = _mean(sides[a]) - _mean(sides[b])
+            out.append((first[cell], 0.0 if abs(d) < NOISE else d))
+    return out
 
 
 def _test_row(name: str, diffs: list[float]) -> dict[str, Any]:
