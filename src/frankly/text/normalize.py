@@ -17,8 +17,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Callable
 
-from frankly.text.people import (People, first_names, gendered_pattern, mask_names,
-                                 name_pattern, neutral_gender, neutral_word)
+from frankly.text.people import (People, first_names, gendered_pattern, is_name,
+                                 mask_names, name_pattern, neutral_gender, neutral_word)
 
 # NUL is excluded from links so the fast model can normalise many texts joined by NUL at once.
 _URL = re.compile(r"(?:[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.)[^\s\x00]+")
@@ -168,7 +168,7 @@ def normalize_with_offsets(text: str, lower: bool = False, emoji: bool = False,
     if people is not None and people.names:
         names, placeholder = first_names(), people.names
         mapped = mapped.sub(name_pattern(),
-                            lambda m: placeholder if m.group(0) in names else None)
+                            lambda m: placeholder if is_name(m.group(0), names) else None)
     if lower:
         mapped = mapped.lower().sub(_URL_LOWER, lambda m: "http")
     else:

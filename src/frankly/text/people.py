@@ -5,13 +5,15 @@ so "Darnell was rude" and "Jasmine was rude" can score differently (``frankly au
 measures this on the Equity Evaluation Corpus). Frankly's models therefore read people
 neutrally, at the normalisation step that also turns handles into ``@user``:
 
-- **first names** (a capitalised word in :func:`first_names`, the US Census 1990 lists
-  less sentiment and common words, see ``scripts/build_names.py``) are read as one
+- **first names** (a capitalised word in :func:`first_names`: the US Census 1990 lists and
+  the Social Security Administration's baby names given to at least 1,000 babies, less
+  sentiment and common words, see ``scripts/build_names.py``) are read as one
   placeholder name, so every name gets the same score;
 - **gendered words** ("she", "my sister", "this woman") are read as neutral ones ("they",
-  "my sibling", "this person") by models that ask for it (the fast model, whose word
-  features carry gender otherwise; the accurate model was taught gender invariance by
-  counterfactual training instead, and reads grammar that a swap would break).
+  "my sibling", "this person").
+
+Both shipped models do both (the accurate model from 1.5.0: counterfactual training alone
+left the gaps that ``frankly audit`` found significant, from names it never saw).
 
 A model states what it does in its config (``"people"``: see :class:`People`); a model
 without that key reads text as written. Offsets always point into the user's text: a
@@ -82,8 +84,8 @@ for _words, _neutral in (
 assert all(f in NEUTRAL and m in NEUTRAL for f, m in GENDER_PAIRS)
 
 # A capitalised word standing on its own (not inside a handle, hashtag or longer word);
-# "Jasmine's" matches "Jasmine".
-_CAPITALISED = re.compile(r"(?<![\w@#&'\u2019])[A-Z][a-z]+(?!\w)")
+# "Jasmine's" matches "Jasmine", and "DeShawn" matches (one inner capital: see is_name).
+_CAPITALISED = re.compile(r"(?<![\w@#&'\u2019])[A-Z][a-z]+(?:[A-Z][a-z]+)?(?!\w)")
 
 
 def _trie_pattern(words: list[str]) -> str:
@@ -153,6 +155,18 @@ def name_pattern() -> re.Pattern[str]:
     return _CAPITALISED
 
 
+def is_name(word: str, names: frozenset[str] | None = None) -> bool:
+    """Whether a word that :func:`name_pattern` matched is a first name of ``names`` (by
+    default :func:`first_names`). A name with an inner capital ("DeShawn", "LaToya",
+    "McKenzie") is looked up as the list writes it ("Deshawn"); "YouTube" is no name.
+
+    >>> is_name("DeShawn"), is_name("Jasmine"), is_name("YouTube"), is_name("Will")
+    (True, True, False, False)
+    """
+    names = first_names() if names is None else names
+    return (word if word[1:].islower() else word.capitalize()) in names
+
+
 def gendered_pattern(lowered: bool = False) -> re.Pattern[str]:
     """Matches gendered words (any case, or lower case only when the text is ``lowered``,
     which is faster); :func:`neutral_word` gives each one's word."""
@@ -172,12 +186,12 @@ def neutral_word(word: str) -> str:
 def mask_names(text: str, placeholder: str) -> str:
     """``text`` with every first name replaced by ``placeholder``.
 
-    >>> mask_names("Jasmine and Darnell loved it, said Alex", "Sam")
+    >>> mask_names("Jasmine and DeShawn loved it, said Alex", "Sam")
     'Sam and Sam loved it, said Sam'
     """
     names = first_names()
-    return _CAPITALISED.sub(lambda m: placeholder if m.group(0) in names else m.group(0),
-                            text)
+    return _CAPITALISED.sub(
+        lambda m: placeholder if is_name(m.group(0), names) else m.group(0), text)
 
 
 def neutral_gender(text: str, lowered: bool = False) -> str:
