@@ -33,11 +33,12 @@ from frankly.training.package import CardInfo, finalize_model
 # features would otherwise carry both (frankly audit measured gaps of 0.06-0.08 on 1.2).
 PEOPLE = People(names="Alex", neutral_gender=True)
 OUT = Path(__file__).resolve().parents[1] / "src" / "frankly" / "resources" / "models" / "fast"
-VERSION = "1.4.0"  # 1.2: our written feedback in the mix, distilled from accurate 1.1;
+VERSION = "1.5.0"  # 1.2: our written feedback in the mix, distilled from accurate 1.1;
 # 1.3: reads first names as one placeholder and gendered words as neutral words
 # (frankly.text.people), with counterfactual variants (names, gender words) of the mix;
 # 1.4: prior word valence from VADER and Pattern (frankly.training.lexicon): dev macro-F1
-# +0.7 to +1.8 points on every dev set (same teacher, same mix)
+# +0.7 to +1.8 points on every dev set (same teacher, same mix); 1.5: the longer name
+# list (census and SSA names, scripts/build_names.py), distilled from accurate 1.5.0
 # Copies of training-data/written-feedback.tsv in the mix (as in the accurate model's last
 # stage): a few thousand rows among ~90,000 that teach review phrasing and negation.
 WRITTEN_REPEATS = 4
@@ -144,7 +145,8 @@ def main() -> None:
                  "accurate model, especially on negation and long-range context. Reads "
                  f"people neutrally (frankly.text.people), in training and at run time: "
                  f"every capitalised first name of a list of {len(first_names()):,} (US "
-                 f"Census 1990 first names, less sentiment and common words) as the one "
+                 f"Census 1990 first names and Social Security baby names, less sentiment "
+                 f"and common words) as the one "
                  f"name \"{PEOPLE.names}\", and gendered words as neutral ones (she and he "
                  f"as they, my sister and my brother as my sibling)."),
         training_data=training_data_card(None) + (

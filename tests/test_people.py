@@ -21,6 +21,11 @@ def test_first_names_are_names_not_sentiment_or_common_words():
     names = first_names()
     assert len(names) > 4000
     assert {"Jasmine", "Darnell", "Emily", "Carlos", "Maria"} <= names
+    # Names the 1990 census sample lacks but many people carry (SSA baby names), and names
+    # that are also lexicon slang ("mia" = missing in action) but written as names.
+    assert {"Jaden", "Aaliyah", "Nevaeh", "Mia", "Rob"} <= names
+    # The SSA lists also hold rare names that are ordinary words: those stay words.
+    assert not {"Price", "Park", "Legacy", "Security"} & names
     # Sentiment words and common words stay words.
     assert not {"Joy", "Hope", "Grace", "Precious", "Will", "May", "My", "Gay", "June"} & names
     # Gendered words are read by neutral_gender, not as names.
@@ -32,6 +37,9 @@ def test_mask_names_only_touches_capitalised_standalone_names():
     assert mask_names(text, "Alex") == (
         "Alex said @Darnell and #Emily loved it; jasmine tea; JASMINE; Will it work?")
     assert mask_names("Jasmine's order and O'Brien", "Alex") == "Alex's order and O'Brien"
+    # Names with an inner capital are names; brands written that way are not.
+    assert (mask_names("DeShawn and LaToya on YouTube with PayPal", "Alex")
+            == "Alex and Alex on YouTube with PayPal")
 
 
 def test_names_read_alike_whatever_the_name():
@@ -104,3 +112,23 @@ def test_a_model_that_reads_people_neutrally_scores_names_and_genders_alike():
     # Word evidence still points at the name in the user's text.
     _, _, words = _fast(BOTH).predict_tokens(["Jasmine was rude"])
     assert words[0].spans[0].tolist() == [0, 7]
+
+
+@pytest.mark.parametrize("name", ["accurate", "fast"])
+def test_every_shipped_model_scores_names_and_genders_alike(name):
+    import frankly
+
+    analyzer = frankly.load(name)
+    assert analyzer.model.people == BOTH
+    frames = ["{} said the delivery was late and the box was crushed",
+              "Thanks to {} at the front desk, the check-in was quick",
+              "I asked {} about the refund"]
+    alike = [["Jaden", "Mia", "Aaliyah", "Connor", "DeShawn"], ["my sister", "my brother"],
+             ["she", "he"], ["This woman", "This man"]]
+    for frame in frames:
+        for group in alike:
+            results = list(analyzer.analyze_many([frame.format(p) for p in group]))
+            assert len({r.label for r in results}) == 1, (frame, group)
+            first = results[0].scores
+            for r in results[1:]:
+                assert all(abs(r.scores[k] - first[k]) < 1e-6 for k in first), (frame, group)
