@@ -1,12 +1,18 @@
 """The service's fast paths (measured in benchmarks/service.py) keep its behaviour: a
 cached key is still checked, small analyses on the event loop still run one at a time,
-and `frankly serve --workers N` answers without Nagle's delay."""
+and `frankly serve --workers N` runs one listening socket per worker (so connections
+spread over them) that answers without Nagle's delay."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -104,26 +110,11 @@ def test_an_analysis_on_the_event_loop_waits_for_the_one_in_the_thread():
     assert spans["small"][0] >= spans["big"][1]
 
 
-def test_serve_workers_listen_on_a_socket_asyncio_sets_tcp_nodelay_on(monkeypatch):
-    uvicorn = pytest.importorskip("uvicorn")
-    from uvicorn import supervisors
+def test_worker_sockets_are_ones_asyncio_sets_tcp_nodelay_on():
+    from frankly.service.workers import listening_socket
 
-    from frankly.cli import serve
-
-    seen: dict[str, list[socket.socket]] = {}
-
-    class Supervisor:
-        def __init__(self, config: object, sockets: list[socket.socket]) -> None:
-            seen["sockets"] = sockets
-
-        def run(self) -> None:
-            pass
-
-    monkeypatch.setattr(supervisors, "Multiprocess", Supervisor)
-    serve._run_workers(uvicorn, host="127.0.0.1", port=0, workers=2, log_level="warning")
-    listener = seen["sockets"][0]
+    listener = listening_socket("127.0.0.1", 0, reuse_port=False)
     try:
-        listener.listen()
         client = socket.create_connection(listener.getsockname(), timeout=5)
         accepted, _ = listener.accept()
         # asyncio sets TCP_NODELAY only on accepted sockets whose proto is IPPROTO_TCP
@@ -132,3 +123,66 @@ def test_serve_workers_listen_on_a_socket_asyncio_sets_tcp_nodelay_on(monkeypatc
         client.close()
     finally:
         listener.close()
+
+
+def _listeners(port: int) -> int:
+    """Listening TCP sockets on ``port`` (Linux /proc/net/tcp: state 0A is LISTEN)."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
+            count += 1
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists() or not hasattr(socket, "SO_REUSEPORT"),
+                    reason="needs Linux (SO_REUSEPORT and /proc/net/tcp)")
+def test_serve_workers_each_listen_and_share_the_connections(tmp_path):
+    import httpx
+
+    port = _free_port()
+    env = dict(os.environ, FRANKLY_HOME=str(tmp_path), PYTHONUNBUFFERED="1")
+    env.pop("FRANKLY_SERVE_SETTINGS", None)
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "frankly", "serve", "--model", "fast", "--workers", "2",
+             "--port", str(port), "--log-level", "warning"],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while _listeners(port) < 2:
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        # Two workers, two listening sockets: the kernel spreads connections over them
+        # (uvicorn's one shared socket let the first worker to wake take them all).
+        assert _listeners(port) == 2
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False,
+                                timeout=30) for _ in range(8)]
+        try:
+            for c in clients:
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        assert c.get("/health").json()["status"] == "ok"
+                        break
+                    except httpx.HTTPError:
+                        assert time.monotonic() < deadline, log.read_text()
+                        time.sleep(0.2)
+        finally:
+            for c in clients:
+                c.close()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0, log.read_text()
+        assert _listeners(port) == 0  # the workers went with it
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

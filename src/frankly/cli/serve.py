@@ -162,42 +162,16 @@ def run_serve(args: argparse.Namespace) -> int:
         # N processes of 2 threads each on 2 cores fought over them.
         os.environ.setdefault("FRANKLY_THREADS",
                               str(max(1, (os.cpu_count() or 1) // args.workers)))
-        _run_workers(uvicorn, host=settings.host, port=settings.port, workers=args.workers,
-                     log_level=args.log_level)
+        from frankly.service.workers import run_workers
+
+        # Each worker listens on its own socket (SO_REUSEPORT), so the kernel spreads
+        # connections over them: see frankly.service.workers.
+        run_workers(uvicorn, host=settings.host, port=settings.port, workers=args.workers,
+                    log_level=args.log_level)
     else:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                     log_level=args.log_level, access_log=False)
     return 0
-
-
-def _run_workers(uvicorn: Any, **options: Any) -> None:
-    """``uvicorn.run(..., workers=N)``, with a listening socket that gets TCP_NODELAY.
-
-    uvicorn binds the shared socket of its worker processes as ``socket.socket(family)``,
-    whose ``proto`` reads 0, and asyncio sets TCP_NODELAY only on sockets whose ``proto``
-    is IPPROTO_TCP: every connection then waited on Nagle's algorithm and the client's
-    delayed ACK, about 40 ms per response (measured: fast model, p50 44 ms with
-    ``--workers 2`` against 7 ms with one process). The same socket, re-read with its
-    real protocol, fixes it.
-    """
-    import inspect
-    import socket
-
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config("frankly.service.app:app_from_environment", factory=True,
-                            access_log=False, **options)
-    sock = config.bind_socket()
-    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
-        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-        sock.set_inheritable(True)
-    extra = {}
-    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.36
-        extra["target"] = uvicorn.Server(config).run
-    try:
-        Multiprocess(config, sockets=[sock], **extra).run()
-    except KeyboardInterrupt:
-        pass
 
 
 def _log_to_stderr(level: str) -> None:
