@@ -411,12 +411,15 @@ def transparency_note(audits: Sequence[dict[str, Any]], benchmarks: Path | None 
               "- **Bias**: the Equity Evaluation Corpus (Kiritchenko & Mohammad, 2018), "
               "sentences that differ only in a first name or a gender word. It is used only "
               "to measure: no model was trained or tuned on it, and it is not shipped (no "
-              "licence is stated for it).",
+              "licence is stated for it). A difference under 1e-6 counts as none: the same "
+              "text's scores vary by about 1e-7 with the padding of its batch (float "
+              "rounding).",
               "- **Robustness**: minimal-pair probes written for Frankly and shipped with it "
               "(negation, contrast, emoji, casing, slang, conditionals, neutral facts; sarcasm "
               "reported apart).",
               "- **Calibration**: TweetEval's validation split, the set that also chose each "
-              "model and fitted its temperature (so the figure is in-sample).",
+              "model and fitted its temperature (so the figure is in-sample); the "
+              "`needs_review` threshold was chosen on it and the other dev sets pooled.",
               "- **Accuracy**: dev sets of several domains (tweets, movie reviews, Reddit "
               "comments, SMS, blogs); the test splits are kept aside and never used to "
               "choose anything.",
