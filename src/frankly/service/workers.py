@@ -27,6 +27,8 @@ import threading
 import time
 from typing import Any
 
+from frankly.errors import FranklyError
+
 log = logging.getLogger("frankly.service")
 
 # The app each worker builds, from the settings the parent puts in its environment.
@@ -44,10 +46,10 @@ def reuse_port_available() -> bool:
     return hasattr(socket, "SO_REUSEPORT") and os.name == "posix"
 
 
-def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
-    """A TCP socket bound to ``host:port`` and listening. Its protocol is IPPROTO_TCP, so
-    asyncio sets TCP_NODELAY on the connections it accepts (with ``proto`` 0, as uvicorn
-    creates them, every answer waited ~40 ms on Nagle's algorithm and a delayed ACK)."""
+def _bound_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to ``host:port``. Its protocol is IPPROTO_TCP, so asyncio sets
+    TCP_NODELAY on the connections it accepts (with ``proto`` 0, as uvicorn creates them,
+    every answer waited ~40 ms on Nagle's algorithm and a delayed ACK)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
@@ -55,16 +57,18 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
         if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(2048)
-        sock.set_inheritable(True)
     except BaseException:
         sock.close()
         raise
     return sock
 
 
-def _config(uvicorn: Any, log_level: str) -> Any:
-    return uvicorn.Config(APP, factory=True, access_log=False, log_level=log_level)
+def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """:func:`_bound_socket`, listening and inheritable by a worker process."""
+    sock = _bound_socket(host, port, reuse_port=reuse_port)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _worker(host: str, port: int, log_level: str) -> None:  # pragma: no cover - subprocess
@@ -72,7 +76,7 @@ def _worker(host: str, port: int, log_level: str) -> None:  # pragma: no cover -
     import uvicorn
 
     parent = os.getppid()
-    config = _config(uvicorn, log_level)
+    config = uvicorn.Config(APP, factory=True, access_log=False, log_level=log_level)
     config.configure_logging()
     sock = listening_socket(host, port, reuse_port=True)
 
@@ -95,20 +99,13 @@ def run_workers(uvicorn: Any, *, host: str, port: int, workers: int, log_level: 
                            log_level=log_level)
     if port == 0:
         raise ValueError("--workers needs a fixed --port: each worker binds it")
-    # Bind once here so a port in use fails now, with the usual error; the probe never
-    # listens, so it takes no connection from the workers' sockets.
-    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    # Bind once here so a port in use fails now, in one line; the probe never listens, so
+    # it takes no connection from the workers' sockets.
     try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        probe.bind((host, port))
+        _bound_socket(host, port, reuse_port=True).close()
     except OSError as exc:
-        from frankly.errors import FranklyError
-
         raise FranklyError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
                            f"(choose another --port or --host)") from None
-    finally:
-        probe.close()
 
     context = multiprocessing.get_context("spawn")
     stop = threading.Event()
@@ -148,10 +145,7 @@ def run_workers(uvicorn: Any, *, host: str, port: int, workers: int, log_level: 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if failed:
-        from frankly.errors import FranklyError
-
         raise FranklyError(failed)
-    return None
 
 
 def _run_shared(uvicorn: Any, *, host: str, port: int, workers: int, log_level: str) -> None:
