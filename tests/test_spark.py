@@ -60,11 +60,14 @@ TEXTS = ["Parcel came two days early, thank you!",
          "", None, "The app is fine. The support team was rude though."]
 
 
-def test_a_local_session_made_by_frankly_caps_its_jvm_heap(spark):
-    # A bounded heap keeps a long local job's peak memory the same as a short one's.
+def test_a_local_session_made_by_frankly_caps_its_jvm_heap_and_takes_it_at_start(spark):
+    # A bounded heap, taken whole at start, keeps a short local job's peak memory the same
+    # as a long one's.
     from frankly.batch.spark import LOCAL_DRIVER_MEMORY
 
-    assert spark.sparkContext.getConf().get("spark.driver.memory") == LOCAL_DRIVER_MEMORY
+    conf = spark.sparkContext.getConf()
+    assert conf.get("spark.driver.memory") == LOCAL_DRIVER_MEMORY
+    assert f"-Xms{LOCAL_DRIVER_MEMORY}" in conf.get("spark.driver.extraJavaOptions").split()
 
 
 def test_analyze_adds_the_library_columns(spark):
