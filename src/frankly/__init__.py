@@ -16,7 +16,7 @@ from frankly.errors import (ChecksumError, DataError, FranklyError, InputError,
                             MissingDependencyError, ModelError, ModelNotFoundError)
 from frankly.result import LABELS, Aspect, Result, Urgency, UrgencyReason
 
-__version__ = "0.1.0"
+__version__ = "0.9.0.dev0"
 __all__ = [
     "LABELS", "Analyzer", "Aspect", "ChecksumError", "DataError", "FranklyError", "InputError",
     "MissingDependencyError", "ModelError", "ModelNotFoundError", "Result", "Urgency",
