@@ -163,3 +163,32 @@ def test_a_fast_model_with_a_lexicon_round_trips_and_needs_its_file(tmp_path):
     (broken / "lexicon.tsv").unlink()
     with pytest.raises(frankly.FranklyError, match="lexicon.tsv"):
         load_model(broken)
+
+
+def test_accurate_pads_a_short_text_to_a_long_one_only_when_that_is_cheaper():
+    """Each onnxruntime call costs about RUN_COST_TOKENS tokens more; padding a short sentence
+    to a long text's width cost more than that, and slowed every single-text request."""
+    from frankly.models.transformer import RUN_COST_TOKENS
+
+    from frankly.models.artifacts import read_model_dir
+
+    path = model_path("accurate")
+    model = build_model(path, read_model_dir(path))  # not load_model's shared instance
+    calls: list[tuple[int, int]] = []
+    session = model.session
+
+    class Counting:
+        def run(self, names, feeds):
+            calls.append(feeds["input_ids"].shape)
+            return session.run(names, feeds)
+
+    model.session = Counting()
+    long = ("The parcel arrived two days late, the box was crushed and the support team "
+            "never answered my three emails about a refund.")
+    texts = ["Thanks!", long, "Fine.", long.replace("three", "four")]
+    logits, _, _ = model.predict_counts(texts)
+    # The two short texts share a call; the two long ones share another.
+    assert len(calls) == 2 and [rows for rows, _ in calls] == [2, 2]
+    assert calls[0][1] < calls[1][1] - RUN_COST_TOKENS
+    alone = np.vstack([model.predict_counts([t])[0] for t in texts])
+    assert np.allclose(logits, alone, atol=1e-4)  # a text's scores do not depend on its batch
