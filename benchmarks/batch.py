@@ -137,7 +137,8 @@ class TreeSampler:
 
 SPARK_CONF: list[str] = []  # --spark-conf settings passed to the spark engine
 # None by default: the product's own (frankly batch caps a local master's JVM heap at
-# 512 MB, frankly.batch.spark.LOCAL_DRIVER_MEMORY, so its peak memory stays the same).
+# 512 MB, frankly.batch.spark.LOCAL_DRIVER_MEMORY, and takes it at start, so its peak
+# memory is the same at every size).
 DEFAULT_SPARK_CONF: list[str] = []
 
 
