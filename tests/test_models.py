@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import frankly
-from frankly.models.artifacts import write_checksums
+from frankly.models.artifacts import read_model_dir, write_checksums
 from frankly.models.fast import train_fast
 from frankly.models.registry import build_model, load_model, model_path
+from frankly.models.transformer import RUN_COST_TOKENS
 from frankly.training.package import CardInfo, finalize_model
 
 from helpers import shipped_models
@@ -168,10 +169,6 @@ def test_a_fast_model_with_a_lexicon_round_trips_and_needs_its_file(tmp_path):
 def test_accurate_pads_a_short_text_to_a_long_one_only_when_that_is_cheaper():
     """Each onnxruntime call costs about RUN_COST_TOKENS tokens more; padding a short sentence
     to a long text's width cost more than that, and slowed every single-text request."""
-    from frankly.models.transformer import RUN_COST_TOKENS
-
-    from frankly.models.artifacts import read_model_dir
-
     path = model_path("accurate")
     model = build_model(path, read_model_dir(path))  # not load_model's shared instance
     calls: list[tuple[int, int]] = []
